@@ -1,0 +1,263 @@
+import { createHash } from "node:crypto";
+import { ArticleError, NotFoundError, StoreUnavailableError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { ArticleStore, StoredFile } from "../storage/store.ts";
+import { isArticleKey } from "../storage/store.ts";
+import type { Article, ArticleMeta } from "./article.ts";
+import { articleId, keyHash } from "./ids.ts";
+import { parseArticle } from "./parse.ts";
+
+/** The articles visible right now, newest first, and what HTTP caching needs to know of them. */
+export interface Snapshot {
+  /** Changes whenever any visible article, or the set of them, changes. */
+  version: string;
+  articles: ArticleMeta[];
+  bySlug: ReadonlyMap<string, ArticleMeta>;
+  /** Newest change of any visible article (front matter `updated` or the stored file's time). */
+  lastModified: Date;
+  /** Newest `updated` of any visible article: the feeds' own updated date (deterministic). */
+  updated: Date;
+}
+
+export interface CatalogOptions {
+  /** How long a listing is trusted before the store is checked again. */
+  revalidateMs: number;
+  now?: () => number;
+  log: Logger;
+  /** Parallel reads while loading. */
+  concurrency?: number;
+}
+
+type Entry = { version: string; meta: ArticleMeta } | { version: string; error: string };
+
+/** After a failed check of the store, wait this long before trying again. */
+const RETRY_AFTER_FAILURE_MS = 5_000;
+
+/**
+ * The article index: lists the store, parses new and changed files only, skips (and logs once)
+ * broken ones, hides drafts and future-dated articles until their time, and keeps serving the
+ * last good state when the store fails.
+ */
+export class Catalog {
+  readonly #store: ArticleStore;
+  readonly #options: Required<CatalogOptions>;
+  #entries = new Map<string, Entry>();
+  #loaded = false;
+  #nextCheck = 0;
+  #refreshing: Promise<void> | undefined;
+  #snapshot: Snapshot | undefined;
+  /** Earliest future date of a non-draft article: the snapshot is rebuilt when it passes. */
+  #nextRelease = Number.POSITIVE_INFINITY;
+  readonly #bodies = new Map<string, Promise<Article>>();
+
+  constructor(store: ArticleStore, options: CatalogOptions) {
+    this.#store = store;
+    this.#options = { now: Date.now, concurrency: 16, ...options };
+  }
+
+  /** Forces the next `snapshot()` to check the store (used by the local file watcher). */
+  invalidate(): void {
+    this.#nextCheck = 0;
+  }
+
+  /** The current snapshot, checking the store first when the revalidation interval has passed. */
+  async snapshot(): Promise<Snapshot> {
+    const now = this.#options.now();
+    if (now >= this.#nextCheck) {
+      this.#refreshing ??= this.#refresh().finally(() => {
+        this.#refreshing = undefined;
+      });
+      await this.#refreshing;
+    }
+    if (!this.#snapshot || now >= this.#nextRelease) this.#snapshot = this.#build(now);
+    return this.#snapshot;
+  }
+
+  /** The full article (with body) behind a snapshot entry; parsed once per stored version. */
+  article(meta: ArticleMeta): Promise<Article> {
+    const cacheKey = `${meta.key}\u0000${meta.version}`;
+    let pending = this.#bodies.get(cacheKey);
+    if (!pending) {
+      pending = this.#store.read(meta.key).then((bytes) => ({
+        ...parseArticle(
+          { key: meta.key, version: meta.version, modified: meta.modified, size: bytes.byteLength },
+          bytes,
+        ).article,
+        // Slug and id may have been disambiguated by the catalog; the snapshot's copy wins.
+        slug: meta.slug,
+        id: meta.id,
+      }));
+      pending.catch(() => this.#bodies.delete(cacheKey));
+      this.#bodies.set(cacheKey, pending);
+      if (this.#bodies.size > 1_000) {
+        const oldest = this.#bodies.keys().next().value;
+        if (oldest !== undefined) this.#bodies.delete(oldest);
+      }
+    }
+    return pending;
+  }
+
+  async #refresh(): Promise<void> {
+    const started = this.#options.now();
+    let files: StoredFile[];
+    try {
+      files = (await this.#store.list()).filter((f) => isArticleKey(f.key));
+      const next = new Map<string, Entry>();
+      await forEachLimit(files, this.#options.concurrency, async (file) => {
+        const known = this.#entries.get(file.key);
+        if (known && known.version === file.version) {
+          next.set(file.key, known);
+          return;
+        }
+        const entry = await this.#load(file);
+        if (entry) next.set(file.key, entry);
+      });
+      const changed =
+        next.size !== this.#entries.size || [...next].some(([k, e]) => this.#entries.get(k) !== e);
+      this.#entries = next;
+      if (changed || !this.#loaded) this.#snapshot = undefined;
+      this.#loaded = true;
+      this.#nextCheck = started + this.#options.revalidateMs;
+    } catch (error) {
+      this.#nextCheck = started + Math.min(this.#options.revalidateMs, RETRY_AFTER_FAILURE_MS);
+      const reason = error instanceof Error ? error.message : String(error);
+      if (!this.#loaded) {
+        this.#options.log.error("article store unavailable and nothing loaded yet", {
+          store: this.#store.location,
+          reason,
+        });
+        throw error instanceof StoreUnavailableError
+          ? error
+          : new StoreUnavailableError(reason, 30, { cause: error });
+      }
+      this.#options.log.error("article store check failed; serving the last good articles", {
+        store: this.#store.location,
+        reason,
+      });
+    }
+  }
+
+  async #load(file: StoredFile): Promise<Entry | undefined> {
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.#store.read(file.key);
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined; // removed between list and read
+      throw error;
+    }
+    try {
+      const { article, warnings } = parseArticle(file, bytes);
+      for (const warning of warnings)
+        this.#options.log.warn("article warning", { file: file.key, reason: warning });
+      const { body: _body, dateline: _dateline, ...meta } = article;
+      return { version: file.version, meta };
+    } catch (error) {
+      const reasons =
+        error instanceof ArticleError
+          ? error.reasons
+          : [error instanceof Error ? error.message : String(error)];
+      this.#options.log.error("article skipped", { file: file.key, reason: reasons.join("; ") });
+      return { version: file.version, error: reasons.join("; ") };
+    }
+  }
+
+  #build(now: number): Snapshot {
+    const metas = [...this.#entries.values()].flatMap((e) => ("meta" in e ? [e.meta] : []));
+    const unique = this.#disambiguate(metas);
+    this.#nextRelease = Number.POSITIVE_INFINITY;
+    const visible: ArticleMeta[] = [];
+    for (const meta of unique) {
+      if (meta.draft) continue;
+      const time = meta.date.getTime();
+      if (time > now) {
+        this.#nextRelease = Math.min(this.#nextRelease, time);
+        continue;
+      }
+      visible.push(meta);
+    }
+    visible.sort(newestFirst);
+    let lastModified = 0;
+    let updated = 0;
+    const hash = createHash("sha256");
+    for (const meta of visible) {
+      updated = Math.max(updated, meta.updated.getTime());
+      lastModified = Math.max(lastModified, meta.modified.getTime(), meta.updated.getTime());
+      hash.update(`${meta.key}\u0000${meta.version}\u0000${meta.slug}\n`);
+    }
+    return {
+      version: hash.digest("hex").slice(0, 16),
+      articles: visible,
+      bySlug: new Map(visible.map((meta) => [meta.slug, meta])),
+      lastModified: new Date(Math.floor(Math.min(lastModified, now) / 1000) * 1000),
+      updated: new Date(updated),
+    };
+  }
+
+  /**
+   * Two files claiming one slug: the oldest (then the first by path) keeps it, the others get a
+   * suffix from their own path, so their ids stay stable whatever else is added later.
+   */
+  #disambiguate(metas: ArticleMeta[]): ArticleMeta[] {
+    const bySlug = new Map<string, ArticleMeta[]>();
+    for (const meta of metas) bySlug.set(meta.slug, [...(bySlug.get(meta.slug) ?? []), meta]);
+    const ids = new Set<string>();
+    const out: ArticleMeta[] = [];
+    for (const group of bySlug.values()) {
+      group.sort((a, b) => a.date.getTime() - b.date.getTime() || a.key.localeCompare(b.key));
+      group.forEach((meta, index) => {
+        let result = meta;
+        if (index > 0) {
+          const slug = `${meta.slug}-${keyHash(meta.key)}`;
+          this.#warnOnce(`slug:${meta.key}:${meta.version}`, "duplicate slug; disambiguated", {
+            file: meta.key,
+            slug: meta.slug,
+            keptBy: group[0]?.key,
+            newSlug: slug,
+          });
+          result = {
+            ...meta,
+            slug,
+            id: meta.id === articleId(meta.slug) ? articleId(slug) : meta.id,
+          };
+        }
+        if (ids.has(result.id)) {
+          this.#warnOnce(`id:${meta.key}:${meta.version}`, "duplicate id; using the slug's id", {
+            file: meta.key,
+            id: result.id,
+          });
+          result = { ...result, id: articleId(result.slug) };
+        }
+        ids.add(result.id);
+        out.push(result);
+      });
+    }
+    return out;
+  }
+
+  readonly #warned = new Set<string>();
+  #warnOnce(key: string, message: string, fields: Record<string, unknown>): void {
+    if (this.#warned.has(key)) return;
+    this.#warned.add(key);
+    this.#options.log.warn(message, fields);
+  }
+}
+
+/** Newest first; ties broken by slug so the order never depends on listing order. */
+export function newestFirst(a: ArticleMeta, b: ArticleMeta): number {
+  return b.date.getTime() - a.date.getTime() || (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0);
+}
+
+async function forEachLimit<T>(
+  items: T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await fn(item);
+    }
+  });
+  await Promise.all(workers);
+}

@@ -1,0 +1,129 @@
+import { Marked } from "marked";
+import { escapeAttrValue, FilterXSS, friendlyAttrValue, whiteList } from "xss";
+import type { Article } from "./article.ts";
+
+const markdown = new Marked({ gfm: true, breaks: false, async: false });
+
+/** Tags whose whole content is dropped, not just the tag. */
+const DROP_WITH_CONTENT = [
+  "script",
+  "style",
+  "iframe",
+  "object",
+  "embed",
+  "noscript",
+  "template",
+  "svg",
+  "math",
+  "form",
+  "textarea",
+  "select",
+  "button",
+  "frame",
+  "frameset",
+  "applet",
+];
+
+const allowList = {
+  ...whiteList,
+  a: ["href", "title", "hreflang"],
+  img: ["src", "alt", "title", "width", "height"],
+  code: ["class"],
+  abbr: ["title"],
+  sup: [],
+  sub: [],
+  figure: [],
+  figcaption: [],
+  font: undefined,
+  center: undefined,
+};
+
+/** Schemes a link may keep after resolution; everything else (javascript:, data:, vbscript:) is dropped. */
+const SAFE_LINK = new Set(["http:", "https:", "mailto:"]);
+const SAFE_SOURCE = new Set(["http:", "https:"]);
+
+/**
+ * Resolves a link or source URL against the site and keeps it only if its scheme is safe.
+ * Returns undefined for anything that should be removed.
+ */
+export function absoluteUrl(
+  value: string,
+  siteUrl: string,
+  kind: "link" | "source" = "link",
+): string | undefined {
+  const trimmed = value.trim();
+  if (trimmed === "") return undefined;
+  let url: URL;
+  try {
+    url = new URL(trimmed, `${siteUrl}/`);
+  } catch {
+    return undefined;
+  }
+  return (kind === "link" ? SAFE_LINK : SAFE_SOURCE).has(url.protocol) ? url.href : undefined;
+}
+
+function sanitizer(siteUrl: string): FilterXSS {
+  return new FilterXSS({
+    whiteList: allowList,
+    stripIgnoreTag: true,
+    stripIgnoreTagBody: DROP_WITH_CONTENT,
+    allowCommentTag: false,
+    css: false,
+    safeAttrValue(_tag, name, value) {
+      const raw = friendlyAttrValue(value);
+      if (name === "href" || name === "src") {
+        if (raw.trim().startsWith("#")) return escapeAttrValue(raw.trim());
+        const url = absoluteUrl(raw, siteUrl, name === "src" ? "source" : "link");
+        return url ? escapeAttrValue(url) : "";
+      }
+      return escapeAttrValue(raw);
+    },
+  });
+}
+
+const sanitizers = new Map<string, FilterXSS>();
+
+/**
+ * Sanitizes HTML for feeds and pages: an allow-list of tags and attributes, no scripts, event
+ * handlers or unsafe URLs, every relative href/src made absolute against the site URL, and
+ * stray `&` escaped so the result is well-formed for strict readers.
+ */
+export function sanitizeHtml(html: string, siteUrl: string): string {
+  let filter = sanitizers.get(siteUrl);
+  if (!filter) {
+    filter = sanitizer(siteUrl);
+    sanitizers.set(siteUrl, filter);
+  }
+  return filter
+    .process(html)
+    .replace(/&(?!(?:#\d{1,7}|#x[0-9a-f]{1,6}|[a-z][a-z0-9]{1,31});)/gi, "&amp;")
+    .trim();
+}
+
+/** Escapes text for HTML element content and attribute values. */
+export function escapeHtml(text: string): string {
+  return text
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&#39;");
+}
+
+/** The article body as safe, absolute-linked HTML (Markdown rendered, wire paragraphs escaped). */
+export function renderArticleHtml(
+  article: Pick<Article, "format" | "body" | "dateline">,
+  siteUrl: string,
+): string {
+  if (article.format === "wire") {
+    const paragraphs = article.body.split("\n\n").map((p) => `<p>${escapeHtml(p)}</p>`);
+    if (article.dateline && paragraphs[0]) {
+      paragraphs[0] = paragraphs[0].replace(
+        "<p>",
+        `<p><strong>${escapeHtml(article.dateline)}</strong> – `,
+      );
+    }
+    return paragraphs.join("\n");
+  }
+  return sanitizeHtml(markdown.parse(article.body) as string, siteUrl);
+}

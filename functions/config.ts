@@ -1,0 +1,137 @@
+import * as v from "valibot";
+import { ConfigError } from "./errors.ts";
+
+/** Everything the app reads from the environment, parsed and validated once. */
+export interface Config {
+  port: number;
+  siteUrl: string;
+  site: {
+    title: string;
+    description: string;
+    language: string;
+    author: { name: string; email?: string; url?: string };
+  };
+  feedLimit: number;
+  pageSize: number;
+  cacheMaxAge: number;
+  /** Seconds between cheap checks of the store for new, changed or deleted articles. */
+  revalidateSeconds: number;
+  hubUrl?: string;
+  store:
+    | { kind: "folder"; dir: string }
+    | { kind: "s3"; bucket: string; prefix: string; endpoint?: string };
+}
+
+const integer = (name: string, min: number, max: number) =>
+  v.pipe(
+    v.string(),
+    v.regex(/^\d+$/, `${name} must be a whole number from ${min} to ${max}`),
+    v.transform(Number),
+    v.minValue(min, `${name} must be a whole number from ${min} to ${max}`),
+    v.maxValue(max, `${name} must be a whole number from ${min} to ${max}`),
+  );
+
+const httpUrl = (name: string) =>
+  v.pipe(
+    v.string(),
+    v.check((s) => {
+      try {
+        const u = new URL(s);
+        return (u.protocol === "http:" || u.protocol === "https:") && !u.search && !u.hash;
+      } catch {
+        return false;
+      }
+    }, `${name} must be an absolute http(s) URL without query or fragment, e.g. https://news.example.com`),
+  );
+
+const text = (name: string) =>
+  v.pipe(v.string(), v.trim(), v.nonEmpty(`${name} must not be empty`), v.maxLength(500));
+
+const EnvSchema = v.object({
+  PORT: v.optional(integer("PORT", 1, 65535), "3000"),
+  SITE_URL: v.optional(httpUrl("SITE_URL")),
+  SITE_TITLE: v.optional(text("SITE_TITLE"), "Dateline"),
+  SITE_DESCRIPTION: v.optional(text("SITE_DESCRIPTION"), "News from Dateline"),
+  SITE_LANGUAGE: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(
+        /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/,
+        "SITE_LANGUAGE must be a language tag such as en or en-GB",
+      ),
+    ),
+    "en",
+  ),
+  SITE_AUTHOR: v.optional(text("SITE_AUTHOR"), "Dateline"),
+  SITE_AUTHOR_EMAIL: v.optional(
+    v.pipe(v.string(), v.email("SITE_AUTHOR_EMAIL must be an e-mail address")),
+  ),
+  SITE_AUTHOR_URL: v.optional(httpUrl("SITE_AUTHOR_URL")),
+  FEED_LIMIT: v.optional(integer("FEED_LIMIT", 1, 100), "20"),
+  PAGE_SIZE: v.optional(integer("PAGE_SIZE", 1, 100), "20"),
+  CACHE_MAX_AGE: v.optional(integer("CACHE_MAX_AGE", 0, 31_536_000), "300"),
+  REVALIDATE_SECONDS: v.optional(integer("REVALIDATE_SECONDS", 0, 86_400), "60"),
+  HUB_URL: v.optional(httpUrl("HUB_URL")),
+  CONTENT_DIR: v.optional(text("CONTENT_DIR"), "./content"),
+  CONTENT_BUCKET: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "CONTENT_BUCKET must be an S3 bucket name"),
+    ),
+  ),
+  CONTENT_PREFIX: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^([^/].*\/)?$/, "CONTENT_PREFIX must be empty or end with / (e.g. articles/)"),
+    ),
+    "articles/",
+  ),
+  AWS_ENDPOINT_URL_S3: v.optional(httpUrl("AWS_ENDPOINT_URL_S3")),
+});
+
+/**
+ * Parses the environment into a Config. Throws one ConfigError listing every bad variable
+ * with the form it expects.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ""),
+  );
+  const result = v.safeParse(EnvSchema, present);
+  if (!result.success) {
+    const problems = result.issues.map((issue) => {
+      const name = issue.path?.map((p) => String(p.key)).join(".") ?? "environment";
+      return issue.message.startsWith(name) ? issue.message : `${name}: ${issue.message}`;
+    });
+    throw new ConfigError(`Invalid configuration:\n  - ${problems.join("\n  - ")}`);
+  }
+  const e = result.output;
+  const siteUrl = (e.SITE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, "");
+  return {
+    port: e.PORT,
+    siteUrl,
+    site: {
+      title: e.SITE_TITLE,
+      description: e.SITE_DESCRIPTION,
+      language: e.SITE_LANGUAGE,
+      author: {
+        name: e.SITE_AUTHOR,
+        ...(e.SITE_AUTHOR_EMAIL ? { email: e.SITE_AUTHOR_EMAIL } : {}),
+        ...(e.SITE_AUTHOR_URL ? { url: e.SITE_AUTHOR_URL } : {}),
+      },
+    },
+    feedLimit: e.FEED_LIMIT,
+    pageSize: e.PAGE_SIZE,
+    cacheMaxAge: e.CACHE_MAX_AGE,
+    revalidateSeconds: e.REVALIDATE_SECONDS,
+    ...(e.HUB_URL ? { hubUrl: e.HUB_URL } : {}),
+    store: e.CONTENT_BUCKET
+      ? {
+          kind: "s3",
+          bucket: e.CONTENT_BUCKET,
+          prefix: e.CONTENT_PREFIX,
+          ...(e.AWS_ENDPOINT_URL_S3 ? { endpoint: e.AWS_ENDPOINT_URL_S3 } : {}),
+        }
+      : { kind: "folder", dir: e.CONTENT_DIR },
+  };
+}
