@@ -242,9 +242,13 @@ export class Catalog {
   }
 }
 
-/** Newest first; ties broken by slug so the order never depends on listing order. */
-export function newestFirst(a: ArticleMeta, b: ArticleMeta): number {
-  return b.date.getTime() - a.date.getTime() || (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0);
+/** Newest first by whole seconds; ties broken by slug so the order never depends on listing order. */
+export function newestFirst(
+  a: Pick<ArticleMeta, "date" | "slug">,
+  b: Pick<ArticleMeta, "date" | "slug">,
+): number {
+  const bySecond = Math.floor(b.date.getTime() / 1000) - Math.floor(a.date.getTime() / 1000);
+  return bySecond || (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0);
 }
 
 async function forEachLimit<T>(

@@ -1,6 +1,11 @@
 import { Marked } from "marked";
-import { escapeAttrValue, FilterXSS, friendlyAttrValue, whiteList } from "xss";
+import type * as XssModule from "xss";
+import xss from "xss";
 import type { Article } from "./article.ts";
+
+// xss is CommonJS and fills most exports in a loop, which Node's named-export detection misses.
+const { escapeAttrValue, FilterXSS, friendlyAttrValue, whiteList } =
+  xss as unknown as typeof XssModule;
 
 const markdown = new Marked({ gfm: true, breaks: false, async: false });
 
@@ -62,7 +67,7 @@ export function absoluteUrl(
   return (kind === "link" ? SAFE_LINK : SAFE_SOURCE).has(url.protocol) ? url.href : undefined;
 }
 
-function sanitizer(siteUrl: string): FilterXSS {
+function sanitizer(siteUrl: string): InstanceType<typeof FilterXSS> {
   return new FilterXSS({
     whiteList: allowList,
     stripIgnoreTag: true,
@@ -81,7 +86,7 @@ function sanitizer(siteUrl: string): FilterXSS {
   });
 }
 
-const sanitizers = new Map<string, FilterXSS>();
+const sanitizers = new Map<string, InstanceType<typeof FilterXSS>>();
 
 /**
  * Sanitizes HTML for feeds and pages: an allow-list of tags and attributes, no scripts, event

@@ -1,0 +1,138 @@
+import type { ArticleMeta } from "../articles/article.ts";
+import type { Catalog } from "../articles/catalog.ts";
+import { newestFirst } from "../articles/catalog.ts";
+import { absoluteUrl, renderArticleHtml } from "../articles/html.ts";
+import { uuidV5 } from "../articles/ids.ts";
+import type { Config } from "../config.ts";
+import type { FeedDocument, FeedEntry } from "./model.ts";
+import type { Scope } from "./scopes.ts";
+
+/** Where a page of a feed starts: after the article with this date and slug (exclusive). */
+export interface Cursor {
+  seconds: number;
+  slug: string;
+}
+
+/** `1712345678-some-slug` → Cursor; undefined when malformed. */
+export function parseCursor(value: string): Cursor | undefined {
+  const m = /^(\d{1,12})-([\p{Ll}\p{Lo}\p{N}-]{1,120})$/u.exec(value);
+  return m?.[1] && m[2] ? { seconds: Number(m[1]), slug: m[2] } : undefined;
+}
+
+/** The cursor that continues after `meta`. */
+export function cursorAfter(meta: ArticleMeta): string {
+  return `${Math.floor(meta.date.getTime() / 1000)}-${meta.slug}`;
+}
+
+/**
+ * One page of a scope: `limit` articles, starting after the cursor (or at the newest).
+ * Pages are keyed by the last article seen, so adding new articles never shifts older pages.
+ */
+export function pageOf(
+  articles: ArticleMeta[],
+  limit: number,
+  before?: Cursor,
+): { items: ArticleMeta[]; next?: ArticleMeta } {
+  let start = 0;
+  if (before) {
+    // Binary search for the first article strictly after the cursor in newest-first order.
+    const cursor = { date: new Date(before.seconds * 1000), slug: before.slug };
+    let lo = 0;
+    let hi = articles.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (newestFirst(articles[mid] as ArticleMeta, cursor) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    start = lo;
+  }
+  const items = articles.slice(start, start + limit);
+  const hasMore = start + limit < articles.length;
+  const last = items[items.length - 1];
+  return { items, ...(hasMore && last ? { next: last } : {}) };
+}
+
+export interface FeedRequest {
+  scope: Scope;
+  limit: number;
+  before?: Cursor;
+  /** Base path of this format's document, e.g. `/tags/x/feed.xml` (for self and next links). */
+  documentPath: string;
+}
+
+/** Builds the format-neutral feed model for one page of a scope. */
+export async function buildFeed(
+  config: Config,
+  catalog: Catalog,
+  request: FeedRequest,
+): Promise<FeedDocument> {
+  const { scope, limit, before } = request;
+  const site = config.siteUrl;
+  const page = pageOf(scope.articles, limit, before);
+  const query = (extra: Record<string, string>) => {
+    const params = new URLSearchParams();
+    if (limit !== config.feedLimit) params.set("limit", String(limit));
+    for (const [k, v] of Object.entries(extra)) params.set(k, v);
+    const text = params.toString();
+    return text ? `?${text}` : "";
+  };
+  const base = `${site}${scope.path}`;
+  const self = `${site}${request.documentPath}${query(before ? { before: `${before.seconds}-${before.slug}` } : {})}`;
+  const entries = await Promise.all(page.items.map((meta) => entryOf(config, catalog, meta)));
+  const updated = page.items.reduce((max, a) => Math.max(max, a.updated.getTime()), 0);
+  const label =
+    scope.kind === "tag"
+      ? `${config.site.title}: ${scope.name}`
+      : scope.kind === "author"
+        ? `${config.site.title}: articles by ${scope.name}`
+        : config.site.title;
+  return {
+    id: `urn:uuid:${uuidV5(`feed:${scope.path || "/"}`)}`,
+    title: label,
+    description:
+      scope.kind === "site" ? config.site.description : `${label}. ${config.site.description}`,
+    language: config.site.language,
+    author: config.site.author,
+    updated: new Date(updated || 0),
+    ttlMinutes: Math.ceil(config.cacheMaxAge / 60),
+    links: {
+      self,
+      alternate: scope.path ? base : `${site}/`,
+      rss: `${base}/feed.xml`,
+      atom: `${base}/atom.xml`,
+      json: `${base}/feed.json`,
+      ...(before ? { first: `${site}${request.documentPath}${query({})}` } : {}),
+      ...(page.next
+        ? { next: `${site}${request.documentPath}${query({ before: cursorAfter(page.next) })}` }
+        : {}),
+      ...(config.hubUrl ? { hub: config.hubUrl } : {}),
+    },
+    entries,
+  };
+}
+
+async function entryOf(config: Config, catalog: Catalog, meta: ArticleMeta): Promise<FeedEntry> {
+  const article = await catalog.article(meta);
+  const site = config.siteUrl;
+  const image = meta.image ? absoluteUrl(meta.image, site, "source") : undefined;
+  return {
+    id: meta.id,
+    url: `${site}/articles/${encodeURIComponent(meta.slug)}`,
+    title: meta.title,
+    published: meta.date,
+    updated: meta.updated,
+    authors: meta.authors.map((p) => {
+      const url = p.url ? absoluteUrl(p.url, site) : undefined;
+      return { name: p.name, ...(p.email ? { email: p.email } : {}), ...(url ? { url } : {}) };
+    }),
+    tags: meta.tags,
+    summary: meta.summary,
+    contentHtml: renderArticleHtml(article, site),
+    ...(image ? { image } : {}),
+    attachments: meta.attachments.flatMap((a) => {
+      const url = absoluteUrl(a.url, site, "source");
+      return url ? [{ ...a, url }] : [];
+    }),
+    ...(meta.lang ? { lang: meta.lang } : {}),
+  };
+}

@@ -1,0 +1,193 @@
+import { Hono } from "hono";
+import type { ArticleMeta } from "../articles/article.ts";
+import type { Catalog, Snapshot } from "../articles/catalog.ts";
+import { slugify } from "../articles/text.ts";
+import type { Config } from "../config.ts";
+import { NotFoundError, toHttpError } from "../errors.ts";
+import { renderAtom } from "../feeds/atom.ts";
+import { buildFeed } from "../feeds/build.ts";
+import { renderJson } from "../feeds/json.ts";
+import type { FeedDocument } from "../feeds/model.ts";
+import { renderRss } from "../feeds/rss.ts";
+import { type Scope, scopesOf } from "../feeds/scopes.ts";
+import type { Logger } from "../log.ts";
+import { articlePage } from "../pages/article.ts";
+import { listPage } from "../pages/list.ts";
+import { parseBefore, parseLimit } from "./query.ts";
+import { type Representation, represent, VersionedCache } from "./representation.ts";
+import { plain, respond } from "./respond.ts";
+
+export interface AppDeps {
+  config: Config;
+  catalog: Catalog;
+  log: Logger;
+  /** Injected clock (ms since epoch); tests pin it. */
+  now?: () => number;
+}
+
+const FORMATS = {
+  "feed.xml": { type: "application/rss+xml; charset=utf-8", render: renderRss },
+  "atom.xml": { type: "application/atom+xml; charset=utf-8", render: renderAtom },
+  "feed.json": { type: "application/feed+json; charset=utf-8", render: renderJson },
+} as const;
+type FormatName = keyof typeof FORMATS;
+
+const HTML = "text/html; charset=utf-8";
+/** Longest path answered at all; longer ones are refused before any work. */
+const MAX_PATH = 1024;
+/** Archive pages change only when an older article is added or removed. */
+const ARCHIVE_MAX_AGE = 86_400;
+
+/**
+ * The whole HTTP surface as one Hono app: the same object serves Lambda (hono/aws-lambda) and
+ * the local server (@hono/node-server), and tests call `app.request()` directly.
+ */
+export function createApp({ config, catalog, log, now = Date.now }: AppDeps): Hono {
+  const reps = new VersionedCache<Representation>();
+  const maxAge = config.cacheMaxAge;
+  const cacheControl = (age: number) =>
+    `public, max-age=${age}, stale-while-revalidate=${Math.max(age, 60)}, stale-if-error=86400`;
+  const hubLinks = (self: string): Record<string, string> =>
+    config.hubUrl ? { link: `<${config.hubUrl}>; rel="hub", <${self}>; rel="self"` } : {};
+
+  const app = new Hono({ strict: true });
+
+  app.use(async (c, next) => {
+    if (c.req.path.length > MAX_PATH) return plain(414, "URI too long");
+    await next();
+  });
+
+  const feed = async (
+    request: Request,
+    snapshot: Snapshot,
+    scope: Scope,
+    format: FormatName,
+    url: URL,
+  ) => {
+    const limit = parseLimit(url.searchParams.getAll("limit"), config.feedLimit);
+    const before = parseBefore(url.searchParams.getAll("before"));
+    const documentPath = `${scope.path}/${format}`;
+    const key = `${documentPath}|${limit}|${before ? `${before.seconds}-${before.slug}` : ""}`;
+    const rep = await reps.get(snapshot.version, key, async () => {
+      const doc = await buildFeed(config, catalog, {
+        scope,
+        limit,
+        ...(before ? { before } : {}),
+        documentPath,
+      });
+      const { type, render } = FORMATS[format];
+      return represent(
+        render(doc),
+        type,
+        latest(itemsOf(scope.articles, doc), now()),
+        cacheControl(before ? ARCHIVE_MAX_AGE : maxAge),
+        hubLinks(doc.links.self),
+      );
+    });
+    return respond(request, rep);
+  };
+
+  const page = async (
+    request: Request,
+    snapshot: Snapshot,
+    key: string,
+    lastModified: Date,
+    render: () => Promise<string>,
+  ) => {
+    const rep = await reps.get(snapshot.version, key, async () =>
+      represent(await render(), HTML, lastModified, cacheControl(maxAge), {
+        "content-security-policy":
+          "default-src 'none'; style-src 'unsafe-inline'; img-src http: https: data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+        "referrer-policy": "strict-origin-when-cross-origin",
+      }),
+    );
+    return respond(request, rep);
+  };
+
+  const route = (
+    path: string,
+    handler: (
+      request: Request,
+      snapshot: Snapshot,
+      params: Record<string, string>,
+      url: URL,
+    ) => Promise<Response>,
+  ) => {
+    app.get(path, async (c) => {
+      const snapshot = await catalog.snapshot();
+      return handler(
+        c.req.raw,
+        snapshot,
+        c.req.param() as Record<string, string>,
+        new URL(c.req.url),
+      );
+    });
+    app.all(path, () => plain(405, "Method not allowed", { allow: "GET, HEAD" }));
+  };
+
+  const scopeRoutes = (
+    prefix: string,
+    find: (snapshot: Snapshot, param: string | undefined) => Scope,
+  ) => {
+    route(prefix || "/", (req, snap, params) => {
+      const scope = find(snap, params.name);
+      return page(req, snap, `page|${scope.path}`, latest(scope.articles, now()), async () =>
+        listPage(config, scope, config.feedLimit),
+      );
+    });
+    for (const format of Object.keys(FORMATS) as FormatName[]) {
+      route(`${prefix}/${format}`, (req, snap, params, url) =>
+        feed(req, snap, find(snap, params.name), format, url),
+      );
+    }
+  };
+
+  scopeRoutes("", (snapshot) => scopesOf(snapshot).site);
+  scopeRoutes("/tags/:name", (snapshot, name) =>
+    found(scopesOf(snapshot).tags.get(slugify(name ?? "")), "No such tag"),
+  );
+  scopeRoutes("/authors/:name", (snapshot, name) =>
+    found(scopesOf(snapshot).authors.get(slugify(name ?? "")), "No such author"),
+  );
+
+  route("/articles/:slug", async (req, snap, params) => {
+    const meta = found(snap.bySlug.get(params.slug ?? ""), "No such article");
+    return page(req, snap, `article|${meta.slug}`, changedAt(meta), async () =>
+      articlePage(config, await catalog.article(meta)),
+    );
+  });
+
+  app.notFound(() => plain(404, "Not found"));
+  app.onError((error) => {
+    const { status, message, retryAfter } = toHttpError(error);
+    if (status >= 500)
+      log.error("request failed", {
+        reason: error instanceof Error ? error.message : String(error),
+        stack: error instanceof Error ? error.stack : undefined,
+      });
+    return plain(status, message, retryAfter ? { "retry-after": String(retryAfter) } : {});
+  });
+  return app;
+}
+
+function found<T>(value: T | undefined, message: string): T {
+  if (value === undefined) throw new NotFoundError(message);
+  return value;
+}
+
+function changedAt(meta: ArticleMeta): Date {
+  return new Date(Math.max(meta.updated.getTime(), meta.modified.getTime()));
+}
+
+/** Newest change among articles, to the second (HTTP dates have no milliseconds), never future. */
+function latest(articles: ArticleMeta[], now: number): Date {
+  let max = 0;
+  for (const a of articles) max = Math.max(max, a.updated.getTime(), a.modified.getTime());
+  return new Date(Math.floor(Math.min(max, now) / 1000) * 1000);
+}
+
+/** The scope's articles that made it into a feed document. */
+function itemsOf(articles: ArticleMeta[], doc: FeedDocument): ArticleMeta[] {
+  const ids = new Set(doc.entries.map((e) => e.id));
+  return articles.filter((a) => ids.has(a.id));
+}

@@ -1,0 +1,40 @@
+import { brotliCompressSync, constants, gzipSync } from "node:zlib";
+
+export type Encoding = "br" | "gzip" | "identity";
+
+/**
+ * Picks the response encoding from Accept-Encoding (q-values honoured, `*` understood).
+ * Prefers br, then gzip; falls back to identity for anything odd.
+ */
+export function negotiateEncoding(acceptEncoding: string | undefined): Encoding {
+  if (!acceptEncoding || acceptEncoding.length > 512) return "identity";
+  const q = new Map<string, number>();
+  for (const part of acceptEncoding.toLowerCase().split(",")) {
+    const [name, ...params] = part.trim().split(";");
+    if (!name) continue;
+    let weight = 1;
+    for (const p of params) {
+      const m = /^\s*q\s*=\s*([01](?:\.\d{0,3})?)\s*$/.exec(p);
+      if (m?.[1]) weight = Number(m[1]);
+    }
+    q.set(name.trim(), weight);
+  }
+  const weight = (name: string) => q.get(name) ?? q.get("*") ?? 0;
+  const br = weight("br");
+  const gzip = Math.max(weight("gzip"), q.get("x-gzip") ?? 0);
+  if (br > 0 && br >= gzip) return "br";
+  if (gzip > 0) return "gzip";
+  return "identity";
+}
+
+/** Compresses a body once; callers cache the result with the representation. */
+export function compress(body: Uint8Array, encoding: Exclude<Encoding, "identity">): Buffer {
+  if (encoding === "gzip") return gzipSync(body, { level: 9 });
+  return brotliCompressSync(body, {
+    params: {
+      [constants.BROTLI_PARAM_QUALITY]: body.byteLength > 4 * 1024 * 1024 ? 6 : 11,
+      [constants.BROTLI_PARAM_SIZE_HINT]: body.byteLength,
+      [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
+    },
+  });
+}

@@ -1,0 +1,53 @@
+import { isNotModified } from "./conditional.ts";
+import { negotiateEncoding } from "./encoding.ts";
+import { type Representation, variant } from "./representation.ts";
+
+/**
+ * Answers a GET/HEAD for a representation: picks the encoding, answers 304 when the client's
+ * validators match, else 200 with the (cached) bytes.
+ */
+export function respond(request: Request, rep: Representation): Response {
+  const encoding = negotiateEncoding(request.headers.get("accept-encoding") ?? undefined);
+  const { body, etag } = variant(rep, encoding);
+  const headers = new Headers({
+    "cache-control": rep.cacheControl,
+    etag,
+    "last-modified": rep.lastModified.toUTCString(),
+    vary: "Accept-Encoding",
+    ...rep.headers,
+  });
+  const notModified = isNotModified(
+    {
+      ifNoneMatch: request.headers.get("if-none-match") ?? undefined,
+      ifModifiedSince: request.headers.get("if-modified-since") ?? undefined,
+    },
+    rep.etag,
+    rep.lastModified,
+  );
+  if (notModified) return new Response(null, { status: 304, headers });
+  headers.set("content-type", rep.contentType);
+  headers.set("content-length", String(body.byteLength));
+  headers.set("x-content-type-options", "nosniff");
+  if (encoding !== "identity") headers.set("content-encoding", encoding);
+  return new Response(request.method === "HEAD" ? null : new Uint8Array(body), {
+    status: 200,
+    headers,
+  });
+}
+
+/** A short plain-text answer for errors (never a stack trace). */
+export function plain(
+  status: number,
+  message: string,
+  extra: Record<string, string> = {},
+): Response {
+  return new Response(`${message}\n`, {
+    status,
+    headers: {
+      "content-type": "text/plain; charset=utf-8",
+      "cache-control": status === 404 ? "public, max-age=60" : "no-store",
+      "x-content-type-options": "nosniff",
+      ...extra,
+    },
+  });
+}

@@ -1,0 +1,44 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from "aws-lambda";
+import { handle } from "hono/aws-lambda";
+import { loadConfig } from "./config.ts";
+import { jsonLogger } from "./log.ts";
+import { createRuntime } from "./runtime.ts";
+import { openStore } from "./storage/open.ts";
+
+type Handler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyResultV2>;
+
+let ready: Promise<Handler> | undefined;
+
+/**
+ * Cold start: parse the configuration once and build the app. When the stack cannot know the
+ * site URL at deploy time (CloudFront's domain would be a dependency cycle), it is read once
+ * from the SSM parameter named by SITE_URL_PARAMETER.
+ */
+async function init(): Promise<Handler> {
+  const env: Record<string, string | undefined> = { ...process.env };
+  if (!env.SITE_URL && env.SITE_URL_PARAMETER)
+    env.SITE_URL = await readParameter(env.SITE_URL_PARAMETER);
+  const config = loadConfig(env);
+  const log = jsonLogger();
+  const { app } = createRuntime(config, openStore(config), log);
+  return handle(app) as unknown as Handler;
+}
+
+async function readParameter(name: string): Promise<string | undefined> {
+  const { SSMClient, GetParameterCommand } = await import("@aws-sdk/client-ssm");
+  const client = new SSMClient({});
+  const result = await client.send(new GetParameterCommand({ Name: name }));
+  return result.Parameter?.Value;
+}
+
+/** Lambda entry point for API Gateway HTTP API and Function URL events (payload 2.0). */
+export const handler: Handler = async (event, context) => {
+  ready ??= init().catch((error: unknown) => {
+    ready = undefined; // a failed cold start is retried on the next event
+    throw error;
+  });
+  return (await ready)(event, context);
+};

@@ -1,0 +1,23 @@
+import type { Hono } from "hono";
+import { Catalog } from "./articles/catalog.ts";
+import type { Config } from "./config.ts";
+import { createApp } from "./http/app.ts";
+import type { Logger } from "./log.ts";
+import type { ArticleStore } from "./storage/store.ts";
+
+/** The app wired to a store: what both adapters (Lambda and the local server) run. */
+export interface Runtime {
+  app: Hono;
+  catalog: Catalog;
+}
+
+/** Wires config, store and logger into the catalog and the HTTP app. */
+export function createRuntime(
+  config: Config,
+  store: ArticleStore,
+  log: Logger,
+  now: () => number = Date.now,
+): Runtime {
+  const catalog = new Catalog(store, { revalidateMs: config.revalidateSeconds * 1000, log, now });
+  return { app: createApp({ config, catalog, log, now }), catalog };
+}

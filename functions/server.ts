@@ -1,0 +1,64 @@
+import { watch } from "node:fs";
+import { serve } from "@hono/node-server";
+import { type Config, loadConfig } from "./config.ts";
+import { ConfigError } from "./errors.ts";
+import { jsonLogger, type Logger } from "./log.ts";
+import { createRuntime } from "./runtime.ts";
+import { openStore } from "./storage/open.ts";
+
+/** Local adapter: the same app on Node's HTTP server, reloading content when files change. */
+function main(): void {
+  const log = jsonLogger();
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const store = openStore(config);
+  const { app, catalog } = createRuntime(config, store, log);
+  if (config.store.kind === "folder")
+    watchFolder(config.store.dir, () => catalog.invalidate(), log);
+
+  const server = serve({ fetch: app.fetch, port: config.port }, (info) => {
+    log.info("Dateline is serving", {
+      url: `http://localhost:${info.port}`,
+      siteUrl: config.siteUrl,
+      store: store.location,
+    });
+  });
+  // Load the articles now so the first request is already warm and problems show at start-up.
+  catalog.snapshot().then(
+    (s) => log.info("articles loaded", { count: s.articles.length }),
+    (error: Error) => log.error("articles could not be loaded yet", { reason: error.message }),
+  );
+  const stop = () => server.close(() => process.exit(0));
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+/** Marks the catalog stale on any change under the folder (debounced). */
+function watchFolder(dir: string, onChange: () => void, log: Logger): void {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const watcher = watch(dir, { recursive: true, persistent: false }, () => {
+      clearTimeout(timer);
+      timer = setTimeout(onChange, 50);
+    });
+    watcher.on("error", (error) =>
+      log.warn("content watcher stopped; changes show after REVALIDATE_SECONDS", {
+        reason: error.message,
+      }),
+    );
+  } catch (error) {
+    log.warn("cannot watch the content folder; changes show after REVALIDATE_SECONDS", {
+      reason: (error as Error).message,
+    });
+  }
+}
+
+main();
