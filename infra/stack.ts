@@ -287,12 +287,12 @@ export class DatelineStack extends Stack {
     // revalidates with the origin by sending the cached object's own ETag/Last-Modified (a 304
     // refreshes it). Putting If-None-Match in the key would split the cache per client.
     const cachePolicy = new CachePolicy(this, "FeedCachePolicy", {
-      comment: "Dateline: honour origin Cache-Control; limit and page select the feed variant",
+      comment: "Dateline: honour origin Cache-Control; limit and before select the feed page",
       defaultTtl: Duration.seconds(0),
       minTtl: Duration.seconds(0),
       maxTtl: Duration.days(1),
       headerBehavior: CacheHeaderBehavior.none(),
-      queryStringBehavior: CacheQueryStringBehavior.allowList("limit", "page"),
+      queryStringBehavior: CacheQueryStringBehavior.allowList("limit", "before"),
       enableAcceptEncodingGzip: true,
       enableAcceptEncodingBrotli: true,
     });

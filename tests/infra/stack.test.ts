@@ -350,7 +350,7 @@ describe("CloudFront", () => {
           EnableAcceptEncodingBrotli: true,
           HeadersConfig: { HeaderBehavior: "none" },
           CookiesConfig: { CookieBehavior: "none" },
-          QueryStringsConfig: { QueryStringBehavior: "whitelist", QueryStrings: ["limit", "page"] },
+          QueryStringsConfig: { QueryStringBehavior: "whitelist", QueryStrings: ["limit", "before"] },
         },
       },
     });
