@@ -19,7 +19,7 @@ export interface Config {
   hubUrl?: string;
   store:
     | { kind: "folder"; dir: string }
-    | { kind: "s3"; bucket: string; prefix: string; endpoint?: string };
+    | { kind: "s3"; bucket: string; prefix: string; endpoint?: string; manifestKey?: string };
 }
 
 const integer = (name: string, min: number, max: number) =>
@@ -87,6 +87,15 @@ const EnvSchema = v.object({
     "articles/",
   ),
   AWS_ENDPOINT_URL_S3: v.optional(httpUrl("AWS_ENDPOINT_URL_S3")),
+  CONTENT_MANIFEST: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(
+        /^[^/].*[^/]$/,
+        "CONTENT_MANIFEST must be an object key such as index/manifest.json.gz",
+      ),
+    ),
+  ),
 });
 
 /**
@@ -131,6 +140,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           bucket: e.CONTENT_BUCKET,
           prefix: e.CONTENT_PREFIX,
           ...(e.AWS_ENDPOINT_URL_S3 ? { endpoint: e.AWS_ENDPOINT_URL_S3 } : {}),
+          ...(e.CONTENT_MANIFEST ? { manifestKey: e.CONTENT_MANIFEST } : {}),
         }
       : { kind: "folder", dir: e.CONTENT_DIR },
   };

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { ArticleError, NotFoundError, StoreUnavailableError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import type { ArticleStore, StoredFile } from "../storage/store.ts";
+import type { ArticleIndex, ArticleStore, StoredFile } from "../storage/store.ts";
 import { isArticleKey } from "../storage/store.ts";
 import type { Article, ArticleMeta } from "./article.ts";
 import { articleId, keyHash } from "./ids.ts";
@@ -49,6 +49,8 @@ export class Catalog {
   /** Earliest future date of a non-draft article: the snapshot is rebuilt when it passes. */
   #nextRelease = Number.POSITIVE_INFINITY;
   readonly #bodies = new Map<string, Promise<Article>>();
+  /** The store index the entries came from, if any (unchanged index: nothing to do). */
+  #index: ArticleIndex | undefined;
 
   constructor(store: ArticleStore, options: CatalogOptions) {
     this.#store = store;
@@ -99,21 +101,12 @@ export class Catalog {
 
   async #refresh(): Promise<void> {
     const started = this.#options.now();
-    let files: StoredFile[];
     try {
-      files = (await this.#store.list()).filter((f) => isArticleKey(f.key));
-      const next = new Map<string, Entry>();
-      await forEachLimit(files, this.#options.concurrency, async (file) => {
-        const known = this.#entries.get(file.key);
-        if (known && known.version === file.version) {
-          next.set(file.key, known);
-          return;
-        }
-        const entry = await this.#load(file);
-        if (entry) next.set(file.key, entry);
-      });
+      const next = (await this.#fromIndex()) ?? (await this.#fromListing());
       const changed =
-        next.size !== this.#entries.size || [...next].some(([k, e]) => this.#entries.get(k) !== e);
+        next !== this.#entries &&
+        (next.size !== this.#entries.size ||
+          [...next].some(([k, e]) => this.#entries.get(k) !== e));
       this.#entries = next;
       if (changed || !this.#loaded) this.#snapshot = undefined;
       this.#loaded = true;
@@ -135,6 +128,64 @@ export class Catalog {
         reason,
       });
     }
+  }
+
+  /** Lists the store and parses new and changed files. */
+  async #fromListing(): Promise<Map<string, Entry>> {
+    const files = (await this.#store.list()).filter((f) => isArticleKey(f.key));
+    const next = new Map<string, Entry>();
+    await forEachLimit(files, this.#options.concurrency, async (file) => {
+      const known = this.#entries.get(file.key);
+      if (known && known.version === file.version) {
+        next.set(file.key, known);
+        return;
+      }
+      const entry = await this.#load(file);
+      if (entry) next.set(file.key, entry);
+    });
+    return next;
+  }
+
+  /**
+   * The entries of the store's index (the S3 manifest) when it keeps one: no listing, no reads;
+   * the current entries again while the index is unchanged. Undefined: list instead.
+   */
+  async #fromIndex(): Promise<Map<string, Entry> | undefined> {
+    if (!this.#store.index) return undefined;
+    let index: ArticleIndex | undefined;
+    try {
+      index = await this.#store.index();
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) throw error;
+      this.#options.log.error("article index unusable; listing the store instead", {
+        store: this.#store.location,
+        reason: error instanceof Error ? error.message : String(error),
+      });
+      this.#index = undefined;
+      return undefined;
+    }
+    if (!index) {
+      this.#warnOnce("index:missing", "no article index yet; listing the store", {
+        store: this.#store.location,
+      });
+    } else if (index === this.#index) {
+      return this.#entries;
+    }
+    this.#index = index;
+    if (!index) return undefined;
+    const next = new Map<string, Entry>();
+    for (const item of index.entries) {
+      if (!isArticleKey(item.key)) continue;
+      const known = this.#entries.get(item.key);
+      if (known && known.version === item.version) {
+        next.set(item.key, known);
+        continue;
+      }
+      if ("error" in item)
+        this.#options.log.error("article skipped", { file: item.key, reason: item.error });
+      next.set(item.key, item);
+    }
+    return next;
   }
 
   async #load(file: StoredFile): Promise<Entry | undefined> {

@@ -11,5 +11,6 @@ export function openStore(config: Config): ArticleStore {
     bucket: store.bucket,
     prefix: store.prefix,
     ...(store.endpoint ? { endpoint: store.endpoint } : {}),
+    ...(store.manifestKey ? { manifestKey: store.manifestKey } : {}),
   });
 }

@@ -10,7 +10,8 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { NotFoundError, StoreUnavailableError } from "../errors.ts";
-import { type ArticleStore, isArticleKey, type StoredFile } from "./store.ts";
+import { decodeManifest, ManifestError } from "./manifest.ts";
+import { type ArticleIndex, type ArticleStore, isArticleKey, type StoredFile } from "./store.ts";
 
 export interface S3StoreOptions {
   bucket: string;
@@ -31,6 +32,11 @@ export interface S3StoreOptions {
   timeoutMs?: number;
   /** How many objects' last bytes + ETag to keep for cheap revalidation. Default 500. */
   cacheEntries?: number;
+  /**
+   * Full key of the article manifest the indexer function maintains (e.g. `index/manifest.json.gz`).
+   * With it the store offers `index()`; without it the catalog always lists.
+   */
+  manifestKey?: string;
 }
 
 const DEFAULT_TIMEOUT_MS = 3_000;
@@ -43,7 +49,7 @@ interface CachedObject {
 }
 
 /** The fields of SDK errors this module looks at. */
-interface SdkErrorShape {
+export interface SdkErrorShape {
   name?: string;
   message?: string;
   Code?: string;
@@ -58,6 +64,9 @@ export class S3Store implements ArticleStore {
   readonly #deadlineMs: number;
   readonly #cacheEntries: number;
   readonly #cache = new Map<string, CachedObject>();
+  #manifest: { etag: string; index: ArticleIndex } | undefined;
+  /** Present only when a manifest key is configured (see ArticleStore.index). */
+  readonly index?: () => Promise<ArticleIndex | undefined>;
 
   constructor(options: S3StoreOptions) {
     if (!options.bucket) throw new TypeError("S3Store needs a bucket name");
@@ -68,6 +77,51 @@ export class S3Store implements ArticleStore {
     this.#deadlineMs = 2 * timeoutMs + 1_000;
     this.#cacheEntries = Math.max(0, options.cacheEntries ?? DEFAULT_CACHE_ENTRIES);
     this.#client = options.client ?? createClient(options.endpoint, timeoutMs);
+    const manifestKey = options.manifestKey;
+    if (manifestKey) this.index = () => this.#readIndex(manifestKey);
+  }
+
+  /**
+   * The manifest, read with one GET and revalidated with If-None-Match (a 304 gives back the
+   * same object). Undefined when there is none yet; ManifestError when it is unreadable.
+   */
+  async #readIndex(manifestKey: string): Promise<ArticleIndex | undefined> {
+    const cached = this.#manifest;
+    const signal = AbortSignal.timeout(this.#deadlineMs);
+    let bytes: Uint8Array;
+    let etag: string | undefined;
+    try {
+      const response = await this.#client.send(
+        new GetObjectCommand({
+          Bucket: this.#bucket,
+          Key: manifestKey,
+          IfNoneMatch: cached?.etag,
+        }),
+        { abortSignal: signal },
+      );
+      if (!response.Body) throw new Error("response without a body");
+      bytes = await readBody(response.Body, signal);
+      etag = response.ETag;
+    } catch (error) {
+      const e = error as SdkErrorShape;
+      if (e.$metadata?.httpStatusCode === 304 && cached) return cached.index;
+      if (isNoSuchKey(e)) {
+        this.#manifest = undefined;
+        return undefined;
+      }
+      throw this.#unavailable(`cannot read s3://${this.#bucket}/${manifestKey}`, error);
+    }
+    let index: ArticleIndex;
+    try {
+      index = { entries: decodeManifest(bytes) };
+    } catch (error) {
+      this.#manifest = undefined;
+      throw new ManifestError(`s3://${this.#bucket}/${manifestKey}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    this.#manifest = etag ? { etag, index } : undefined;
+    return index;
   }
 
   async list(): Promise<StoredFile[]> {
@@ -155,7 +209,11 @@ export class S3Store implements ArticleStore {
   }
 }
 
-function createClient(endpointOption: string | undefined, timeoutMs: number): S3Client {
+/**
+ * An S3 client as the store uses it: path style for custom endpoints, checksums only when
+ * required (S3-compatible servers), two attempts, connection/request/idle time-outs.
+ */
+export function createClient(endpointOption: string | undefined, timeoutMs: number): S3Client {
   const endpoint = endpointOption || configuredEndpoint();
   return new S3Client({
     region: process.env.AWS_REGION || "us-east-1",
@@ -190,12 +248,13 @@ function normalizePrefix(prefix: string): string {
 }
 
 /** Keys that could escape the prefix or confuse a path-based backend are never read. */
-function isSafeKey(key: string): boolean {
+export function isSafeKey(key: string): boolean {
   if (key === "" || key.startsWith("/") || key.includes("\0")) return false;
   return !key.split(/[/\\]/).some((segment) => segment === "..");
 }
 
-function isNoSuchKey(error: SdkErrorShape): boolean {
+/** True for "no such object" answers (but not for a missing bucket, a configuration fault). */
+export function isNoSuchKey(error: SdkErrorShape): boolean {
   if (error.name === "NoSuchKey" || error.Code === "NoSuchKey") return true;
   // A 404 without the code (e.g. HEAD-like answers); but a missing bucket is a configuration fault.
   return (
@@ -205,7 +264,8 @@ function isNoSuchKey(error: SdkErrorShape): boolean {
   );
 }
 
-function describe(error: unknown): string {
+/** An SDK error in one line: name, HTTP status, message. */
+export function describe(error: unknown): string {
   const e = error as SdkErrorShape;
   const status = e.$metadata?.httpStatusCode;
   const name = e.name ?? "Error";
@@ -214,7 +274,7 @@ function describe(error: unknown): string {
 }
 
 /** Reads a GetObject body fully; aborting `signal` destroys a stalled stream. */
-async function readBody(
+export async function readBody(
   body: { transformToByteArray(): Promise<Uint8Array> },
   signal: AbortSignal,
 ): Promise<Uint8Array> {
