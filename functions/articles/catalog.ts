@@ -71,6 +71,14 @@ export class Catalog {
       });
       await this.#refreshing;
     }
+    if (!this.#loaded) {
+      // Cold and the last check failed (we are inside its retry window): an empty snapshot
+      // here would publish, and let caches keep, an empty feed.
+      throw new StoreUnavailableError(
+        `${this.#store.location} has not been loaded yet`,
+        Math.max(1, Math.ceil((this.#nextCheck - now) / 1000)),
+      );
+    }
     if (!this.#snapshot || now >= this.#nextRelease) this.#snapshot = this.#build(now);
     return this.#snapshot;
   }

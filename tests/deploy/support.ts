@@ -1,0 +1,405 @@
+/**
+ * What `cdk deploy` would ship, found offline: the real `cdk synth` output, the Lambda bundle
+ * and the content folder located through the template and the assets manifest, and a host
+ * process that runs the bundle's handler on API Gateway HTTP API (payload 2.0) events.
+ *
+ * Used by tests/deploy/artifact.test.ts and scripts/measure-bundle.ts.
+ */
+import { type ChildProcess, execFile, fork } from "node:child_process";
+import { existsSync, statSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, readFile, symlink } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+
+const run = promisify(execFile);
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const HOST = fileURLToPath(new URL("./lambda-host.mjs", import.meta.url));
+
+type Resource = { Type: string; Properties: Record<string, unknown> };
+type AssetsManifest = {
+  files: Record<string, { displayName?: string; source: { path: string; packaging?: string } }>;
+};
+
+/** The synthesized feed function and everything needed to run it. */
+export interface Synthesized {
+  /** The cloud assembly directory (`--output`). */
+  outDir: string;
+  stackName: string;
+  resources: Record<string, Resource>;
+  feedFunction: {
+    logicalId: string;
+    /** Display name of its code asset in the assets manifest, e.g. `FeedFunction/Code`. */
+    assetName: string;
+    /** The folder Lambda would unzip: the bundle and its source map. */
+    assetDir: string;
+    /** The file the runtime loads, from Handler `index.handler`: `<assetDir>/index.mjs`. */
+    bundleFile: string;
+    exportName: string;
+    runtime: string;
+    memorySize: number;
+    timeout: number;
+    /** Environment as synthesized; CloudFormation intrinsics (e.g. the bucket Ref) kept as objects. */
+    environment: Record<string, unknown>;
+  };
+  content: {
+    assetName: string;
+    /** The BucketDeployment's source, as files on disk. */
+    dir: string;
+    /** Where the deployment puts them in the bucket, e.g. `articles/`. */
+    destinationPrefix: string;
+  };
+  /** The SSM parameter holding the site URL (absent with a custom domain). */
+  siteUrlParameterName: string | undefined;
+}
+
+/**
+ * Runs the real `npx cdk synth --quiet` into `outDir` (the CLI, cdk.json, infra/app.ts with
+ * its cdk-nag gate, esbuild bundling) and locates the shipped pieces.
+ */
+export async function synthesize(outDir: string): Promise<Synthesized> {
+  const env = { ...process.env };
+  // A test runner's loaders must not leak into the CDK app's own tsx process.
+  delete env.NODE_OPTIONS;
+  try {
+    await run("npx", ["--no-install", "cdk", "synth", "--quiet", "--output", outDir], {
+      cwd: REPO_ROOT,
+      env,
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: 170_000,
+    });
+  } catch (error) {
+    const e = error as { stderr?: string; stdout?: string; message: string };
+    throw new Error(`cdk synth failed: ${e.message}\n${e.stdout ?? ""}\n${e.stderr ?? ""}`);
+  }
+  return locate(outDir);
+}
+
+/** Reads an existing cloud assembly (e.g. from a previous synth). */
+export async function locate(outDir: string): Promise<Synthesized> {
+  const manifest = JSON.parse(await readFile(join(outDir, "manifest.json"), "utf8")) as {
+    artifacts: Record<string, { type: string }>;
+  };
+  const stacks = Object.entries(manifest.artifacts)
+    .filter(([, a]) => a.type === "aws:cloudformation:stack")
+    .map(([name]) => name);
+  if (stacks.length !== 1) throw new Error(`expected one stack, found ${stacks.join(", ")}`);
+  const stackName = stacks[0] as string;
+  const template = JSON.parse(
+    await readFile(join(outDir, `${stackName}.template.json`), "utf8"),
+  ) as { Resources: Record<string, Resource> };
+  const assets = JSON.parse(
+    await readFile(join(outDir, `${stackName}.assets.json`), "utf8"),
+  ) as AssetsManifest;
+  const resources = template.Resources;
+
+  /** The asset behind an object key in the template (`<hash>.zip`). */
+  const assetOf = (objectKey: unknown) => {
+    const hash = String(objectKey).replace(/\.zip$/, "");
+    const asset = assets.files[hash];
+    if (!asset) throw new Error(`no asset ${hash} in ${stackName}.assets.json`);
+    return { name: asset.displayName ?? hash, path: join(outDir, asset.source.path) };
+  };
+
+  const feedFunctions = Object.entries(resources).filter(
+    ([, r]) =>
+      r.Type === "AWS::Lambda::Function" &&
+      String(r.Properties.Runtime ?? "").startsWith("nodejs") &&
+      (r.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables
+        ?.CONTENT_PREFIX !== undefined,
+  );
+  if (feedFunctions.length !== 1) {
+    throw new Error(
+      `expected one Node.js function with CONTENT_PREFIX, found ${feedFunctions.length}`,
+    );
+  }
+  const [logicalId, fn] = feedFunctions[0] as [string, Resource];
+  const code = fn.Properties.Code as { S3Key?: string };
+  const codeAsset = assetOf(code.S3Key);
+  const [fileBase, exportName] = String(fn.Properties.Handler).split(".") as [string, string];
+  const bundleFile = ["mjs", "js", "cjs"]
+    .map((ext) => join(codeAsset.path, `${fileBase}.${ext}`))
+    .find((file) => existsSync(file));
+  if (!bundleFile) throw new Error(`no ${fileBase}.mjs/.js in ${codeAsset.path}`);
+
+  const deployments = Object.values(resources).filter(
+    (r) => r.Type === "Custom::CDKBucketDeployment",
+  );
+  if (deployments.length !== 1) throw new Error("expected one BucketDeployment");
+  const deployment = (deployments[0] as Resource).Properties;
+  const sourceKeys = deployment.SourceObjectKeys as string[];
+  if (sourceKeys.length !== 1) throw new Error("expected one BucketDeployment source");
+  const contentAsset = assetOf(sourceKeys[0]);
+
+  const parameter = Object.values(resources).find((r) => r.Type === "AWS::SSM::Parameter");
+  return {
+    outDir,
+    stackName,
+    resources,
+    feedFunction: {
+      logicalId,
+      assetName: codeAsset.name,
+      assetDir: codeAsset.path,
+      bundleFile,
+      exportName,
+      runtime: String(fn.Properties.Runtime),
+      memorySize: Number(fn.Properties.MemorySize),
+      timeout: Number(fn.Properties.Timeout),
+      environment:
+        (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables ?? {},
+    },
+    content: {
+      assetName: contentAsset.name,
+      dir: await asFolder(contentAsset.path),
+      destinationPrefix: String(deployment.DestinationBucketKeyPrefix ?? ""),
+    },
+    siteUrlParameterName: parameter === undefined ? undefined : String(parameter.Properties.Name),
+  };
+}
+
+/** A directory asset as is; a zip asset extracted next to it (Python's zipfile, no extra deps). */
+async function asFolder(path: string): Promise<string> {
+  if (statSync(path).isDirectory()) return path;
+  const target = `${path}.extracted`;
+  await mkdir(target, { recursive: true });
+  await run("/usr/bin/python3", ["-m", "zipfile", "-e", path, target]);
+  return target;
+}
+
+/** Every file under `dir` as [path relative to it with `/`, bytes], sorted. */
+export async function filesOf(dir: string): Promise<[string, Uint8Array][]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const files = entries
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)).split("\\").join("/"))
+    .sort();
+  return Promise.all(
+    files.map(async (file) => [file, new Uint8Array(await readFile(join(dir, file)))] as const),
+  ) as Promise<[string, Uint8Array][]>;
+}
+
+/**
+ * Makes the bundle's external `@aws-sdk/*` imports resolvable where it lies, as the Lambda
+ * runtime's own SDK would be: ESM ignores NODE_PATH, so `<outDir>/node_modules` links to the
+ * repository's.
+ */
+export async function linkNodeModules(outDir: string): Promise<void> {
+  const link = join(outDir, "node_modules");
+  if (!existsSync(link)) await symlink(join(REPO_ROOT, "node_modules"), link, "dir");
+}
+
+/** A temp directory for a cloud assembly. */
+export function tempAssemblyDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), "dateline-cdk-out-"));
+}
+
+export interface HttpRequest {
+  method?: string;
+  path: string;
+  /** Raw query string without `?`, e.g. `limit=2`. */
+  query?: string;
+  headers?: Record<string, string>;
+}
+
+const API_DOMAIN = "abc123defg.execute-api.us-east-1.amazonaws.com";
+
+/** An API Gateway HTTP API payload 2.0 event as the `$default` stage sends it. */
+export function httpEvent(request: HttpRequest): APIGatewayProxyEventV2 {
+  const method = request.method ?? "GET";
+  const query = request.query ?? "";
+  const params = new URLSearchParams(query);
+  const queryStringParameters: Record<string, string> = {};
+  // API Gateway joins repeated parameters with commas in queryStringParameters.
+  for (const key of new Set(params.keys()))
+    queryStringParameters[key] = params.getAll(key).join(",");
+  const now = Date.now();
+  const routeKey = request.path === "/" ? `${method} /` : `${method} /{proxy+}`;
+  return {
+    version: "2.0",
+    routeKey,
+    rawPath: request.path,
+    rawQueryString: query,
+    headers: {
+      accept: "*/*",
+      host: API_DOMAIN,
+      "user-agent": "Amazon CloudFront",
+      via: "2.0 0123456789abcdef.cloudfront.net (CloudFront)",
+      "x-amz-cf-id": "test",
+      "x-forwarded-for": "192.0.2.10, 198.51.100.7",
+      "x-forwarded-port": "443",
+      "x-forwarded-proto": "https",
+      ...Object.fromEntries(
+        Object.entries(request.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
+      ),
+    },
+    ...(query ? { queryStringParameters } : {}),
+    ...(request.path === "/" ? {} : { pathParameters: { proxy: request.path.slice(1) } }),
+    requestContext: {
+      accountId: "123456789012",
+      apiId: "abc123defg",
+      domainName: API_DOMAIN,
+      domainPrefix: "abc123defg",
+      http: {
+        method,
+        path: request.path,
+        protocol: "HTTP/1.1",
+        sourceIp: "198.51.100.7",
+        userAgent: "Amazon CloudFront",
+      },
+      requestId: `req-${now}-${Math.random().toString(36).slice(2)}`,
+      routeKey,
+      stage: "$default",
+      time: new Date(now).toUTCString(),
+      timeEpoch: now,
+    },
+    isBase64Encoded: false,
+  };
+}
+
+export type LambdaResult = APIGatewayProxyStructuredResultV2 & {
+  statusCode: number;
+  headers: Record<string, string | number | boolean>;
+  body: string;
+  isBase64Encoded: boolean;
+};
+
+/** A running bundle: invoke it like API Gateway does. */
+export interface LambdaHost {
+  /** ms the `import()` of the bundle took inside the host. */
+  readonly importMs: number;
+  /** Resident set size (bytes) right after the import. */
+  readonly importRss: number;
+  /** The response, how long the handler took (ms) and the host's RSS (bytes) afterwards. */
+  invoke(request: HttpRequest): Promise<LambdaResult & { ms: number; rss: number }>;
+  /** JSON log lines the function wrote (stdout and stderr), parsed where possible. */
+  logs(): Record<string, unknown>[];
+  dispose(): Promise<void>;
+}
+
+/**
+ * Starts the bundle in a fresh Node process with exactly `env` (plus PATH): nothing of the
+ * test runner's environment or module graph leaks in.
+ */
+export function startLambdaHost(
+  bundleFile: string,
+  exportName: string,
+  env: Record<string, string>,
+): Promise<LambdaHost> {
+  const child: ChildProcess = fork(HOST, [bundleFile, exportName], {
+    // Lambda's working directory is the unzipped bundle (/var/task): nothing of the
+    // repository (e.g. ./content) is reachable through relative paths.
+    cwd: dirname(bundleFile),
+    execArgv: [],
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
+    stdio: ["ignore", "pipe", "pipe", "ipc"],
+  });
+  const lines: Record<string, unknown>[] = [];
+  let raw = "";
+  const collect = (chunk: string) => {
+    raw += chunk;
+    let at = raw.indexOf("\n");
+    while (at >= 0) {
+      const line = raw.slice(0, at).trim();
+      raw = raw.slice(at + 1);
+      if (line) {
+        try {
+          lines.push(JSON.parse(line) as Record<string, unknown>);
+        } catch {
+          lines.push({ level: "raw", message: line });
+        }
+      }
+      at = raw.indexOf("\n");
+    }
+  };
+  child.stdout?.setEncoding("utf8").on("data", collect);
+  child.stderr?.setEncoding("utf8").on("data", collect);
+
+  let nextId = 0;
+  const pending = new Map<
+    number,
+    { resolve: (r: LambdaResult & { ms: number; rss: number }) => void; reject: (e: Error) => void }
+  >();
+  child.on("message", (message: unknown) => {
+    const m = message as {
+      type: string;
+      id: number;
+      result?: LambdaResult;
+      message?: string;
+      ms: number;
+      rss: number;
+    };
+    const waiter = pending.get(m.id);
+    if (!waiter) return;
+    pending.delete(m.id);
+    if (m.type === "result" && m.result) waiter.resolve({ ...m.result, ms: m.ms, rss: m.rss });
+    else waiter.reject(new Error(`handler threw: ${m.message}`));
+  });
+  child.on("exit", (code, signal) => {
+    for (const waiter of pending.values()) {
+      waiter.reject(new Error(`Lambda host exited (${code ?? signal}): ${JSON.stringify(lines)}`));
+    }
+    pending.clear();
+  });
+
+  return new Promise<LambdaHost>((resolvePromise, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error("the bundle did not load within 30 s"));
+    }, 30_000);
+    const onStart = (message: unknown) => {
+      const m = message as { type: string; importMs?: number; rss?: number; message?: string };
+      if (m.type !== "ready" && m.type !== "failed") return;
+      clearTimeout(timer);
+      child.off("message", onStart);
+      if (m.type === "failed") {
+        reject(new Error(`the bundle failed to load: ${m.message}`));
+        return;
+      }
+      resolvePromise({
+        importMs: m.importMs ?? Number.NaN,
+        importRss: m.rss ?? Number.NaN,
+        invoke(request) {
+          const id = ++nextId;
+          return new Promise((resolveInvoke, rejectInvoke) => {
+            pending.set(id, { resolve: resolveInvoke, reject: rejectInvoke });
+            child.send({ type: "invoke", id, event: httpEvent(request) });
+          });
+        },
+        logs: () => [...lines],
+        dispose: () =>
+          new Promise<void>((done) => {
+            if (child.exitCode !== null || child.signalCode !== null) return done();
+            child.once("exit", () => done());
+            child.kill("SIGTERM");
+          }),
+      });
+    };
+    child.on("message", onStart);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(
+        new Error(
+          `the Lambda host exited before it was ready (code ${code}): ${JSON.stringify(lines)}`,
+        ),
+      );
+    });
+  });
+}
+
+/** The response body as bytes (base64-decoded when API Gateway would decode it). */
+export function bodyBytes(result: LambdaResult): Buffer {
+  return result.isBase64Encoded
+    ? Buffer.from(result.body, "base64")
+    : Buffer.from(result.body, "utf8");
+}
+
+/** A header of a Lambda result, case-insensitively. */
+export function header(result: LambdaResult, name: string): string | undefined {
+  const found = Object.entries(result.headers ?? {}).find(
+    ([k]) => k.toLowerCase() === name.toLowerCase(),
+  );
+  return found === undefined ? undefined : String(found[1]);
+}
