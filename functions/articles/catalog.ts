@@ -254,43 +254,50 @@ export class Catalog {
 
   /**
    * Two files claiming one slug: the oldest (then the first by path) keeps it, the others get a
-   * suffix from their own path, so their ids stay stable whatever else is added later.
+   * suffix from their own path, so their ids stay stable whatever else is added later. Two files
+   * claiming one front-matter id: the oldest keeps it, the others use their slug's id. Everything
+   * is decided in (date, path) order, never in listing order.
    */
   #disambiguate(metas: ArticleMeta[]): ArticleMeta[] {
-    const bySlug = new Map<string, ArticleMeta[]>();
-    for (const meta of metas) bySlug.set(meta.slug, [...(bySlug.get(meta.slug) ?? []), meta]);
-    const ids = new Set<string>();
-    const out: ArticleMeta[] = [];
-    for (const group of bySlug.values()) {
-      group.sort((a, b) => a.date.getTime() - b.date.getTime() || a.key.localeCompare(b.key));
-      group.forEach((meta, index) => {
-        let result = meta;
-        if (index > 0) {
-          const slug = `${meta.slug}-${keyHash(meta.key)}`;
-          this.#warnOnce(`slug:${meta.key}:${meta.version}`, "duplicate slug; disambiguated", {
-            file: meta.key,
-            slug: meta.slug,
-            keptBy: group[0]?.key,
-            newSlug: slug,
-          });
-          result = {
-            ...meta,
-            slug,
-            id: meta.id === articleId(meta.slug) ? articleId(slug) : meta.id,
-          };
-        }
-        if (ids.has(result.id)) {
-          this.#warnOnce(`id:${meta.key}:${meta.version}`, "duplicate id; using the slug's id", {
-            file: meta.key,
-            id: result.id,
-          });
-          result = { ...result, id: articleId(result.slug) };
-        }
-        ids.add(result.id);
-        out.push(result);
+    const ordered = [...metas].sort(
+      (a, b) => a.date.getTime() - b.date.getTime() || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
+    );
+    const taken = new Set(ordered.map((meta) => meta.slug));
+    const owner = new Map<string, ArticleMeta>();
+    const withSlugs = ordered.map((meta) => {
+      const first = owner.get(meta.slug);
+      if (!first) {
+        owner.set(meta.slug, meta);
+        return meta;
+      }
+      let slug = `${meta.slug}-${keyHash(meta.key)}`;
+      for (let n = 2; taken.has(slug); n++) slug = `${meta.slug}-${keyHash(meta.key)}-${n}`;
+      taken.add(slug);
+      this.#warnOnce(`slug:${meta.key}:${meta.version}`, "duplicate slug; disambiguated", {
+        file: meta.key,
+        slug: meta.slug,
+        keptBy: first.key,
+        newSlug: slug,
       });
-    }
-    return out;
+      return {
+        ...meta,
+        slug,
+        id: meta.id === articleId(meta.slug) ? articleId(slug) : meta.id,
+      };
+    });
+    const ids = new Set<string>();
+    return withSlugs.map((meta) => {
+      let result = meta;
+      if (ids.has(result.id)) {
+        this.#warnOnce(`id:${meta.key}:${meta.version}`, "duplicate id; using the slug's id", {
+          file: meta.key,
+          id: result.id,
+        });
+        result = { ...result, id: articleId(result.slug) };
+      }
+      ids.add(result.id);
+      return result;
+    });
   }
 
   readonly #warned = new Set<string>();

@@ -67,6 +67,9 @@ export function absoluteUrl(
   return (kind === "link" ? SAFE_LINK : SAFE_SOURCE).has(url.protocol) ? url.href : undefined;
 }
 
+/** Allowed attributes whose value is a URL (video `poster`, blockquote `cite` as well as href/src). */
+const URL_ATTRIBUTES = new Set(["href", "src", "poster", "cite"]);
+
 function sanitizer(siteUrl: string): InstanceType<typeof FilterXSS> {
   return new FilterXSS({
     whiteList: allowList,
@@ -74,14 +77,16 @@ function sanitizer(siteUrl: string): InstanceType<typeof FilterXSS> {
     stripIgnoreTagBody: DROP_WITH_CONTENT,
     allowCommentTag: false,
     css: false,
-    safeAttrValue(_tag, name, value) {
-      const raw = friendlyAttrValue(value);
-      if (name === "href" || name === "src") {
-        if (raw.trim().startsWith("#")) return escapeAttrValue(raw.trim());
-        const url = absoluteUrl(raw, siteUrl, name === "src" ? "source" : "link");
-        return url ? escapeAttrValue(url) : "";
-      }
-      return escapeAttrValue(raw);
+    onTagAttr(_tag, name, value, isWhiteAttr) {
+      if (!isWhiteAttr || !URL_ATTRIBUTES.has(name)) return undefined;
+      const raw = friendlyAttrValue(value).trim();
+      if (raw.startsWith("#")) return `${name}="${escapeAttrValue(raw)}"`;
+      const url = absoluteUrl(raw, siteUrl, name === "href" ? "link" : "source");
+      // An unsafe URL loses the whole attribute: a bare `href` or `src` would point at the page itself.
+      return url ? `${name}="${escapeAttrValue(url)}"` : "";
+    },
+    safeAttrValue(_tag, _name, value) {
+      return escapeAttrValue(friendlyAttrValue(value));
     },
   });
 }
@@ -103,6 +108,17 @@ export function sanitizeHtml(html: string, siteUrl: string): string {
     .process(html)
     .replace(/&(?!(?:#\d{1,7}|#x[0-9a-f]{1,6}|[a-z][a-z0-9]{1,31});)/gi, "&amp;")
     .trim();
+}
+
+/**
+ * Points fragment-only links (`href="#notes"`) at `pageUrl`, for sanitized HTML read away from
+ * its page (a feed reader resolves `#notes` against the feed, not the article).
+ */
+export function resolveFragments(html: string, pageUrl: string): string {
+  return html.replace(
+    /(<a\b[^>]*?\shref=")#/g,
+    (_match, head: string) => `${head}${escapeAttrValue(pageUrl)}#`,
+  );
 }
 
 /** Escapes text for HTML element content and attribute values. */

@@ -6,7 +6,7 @@ import { parseArticleDate } from "./dates.ts";
 import { parseYaml, splitFrontMatter } from "./frontmatter.ts";
 import { articleId, keyHash } from "./ids.ts";
 import { type FrontMatter, validateFrontMatter } from "./schema.ts";
-import { decodeArticle, slugify, squash, truncateWords } from "./text.ts";
+import { decodeArticle, slugify, squash, stripXmlIllegal, truncateWords } from "./text.ts";
 import { creditSource, deriveHeadline, looksLikeWire, parseWire } from "./wire.ts";
 
 /** Articles above this size are refused (a long feature is ~50 KB). */
@@ -35,7 +35,7 @@ export function parseArticle(file: StoredFile, bytes: Uint8Array): ParseResult {
   if (split.yaml !== undefined) {
     const parsed = parseYaml(split.yaml);
     if ("error" in parsed) throw new ArticleError(file.key, [parsed.error]);
-    data = parsed.data;
+    data = cleanStrings(parsed.data, new Map());
   }
   const checked = validateFrontMatter(data);
   if (!checked.ok) throw new ArticleError(file.key, checked.problems);
@@ -175,6 +175,29 @@ function plainText(markdown: string): string {
         return code > 0 && code < 0x110000 ? String.fromCodePoint(code) : "";
       }),
   );
+}
+
+/**
+ * YAML escapes (`"\u0000"`, `"\uD800"`) can produce characters the raw-text pass removed; strip
+ * them from every decoded string too. Shared (aliased) nodes are cleaned once, so the walk stays
+ * linear in the document even when aliases make the value graph exponential.
+ */
+function cleanStrings(value: unknown, seen: Map<object, unknown>): unknown {
+  if (typeof value === "string") return stripXmlIllegal(value);
+  if (value === null || typeof value !== "object" || value instanceof Date) return value;
+  const done = seen.get(value);
+  if (done !== undefined) return done;
+  if (Array.isArray(value)) {
+    const out: unknown[] = [];
+    seen.set(value, out);
+    for (const item of value) out.push(cleanStrings(item, seen));
+    return out;
+  }
+  const out: Record<string, unknown> = {};
+  seen.set(value, out);
+  for (const [key, item] of Object.entries(value))
+    out[stripXmlIllegal(key)] = cleanStrings(item, seen);
+  return out;
 }
 
 function summarize(paragraph: string): string {

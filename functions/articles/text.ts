@@ -50,12 +50,18 @@ export function truncateWords(value: string, max: number): string {
  * Non-Latin text (e.g. Korean) is kept as Unicode letters so a tag like 축제 still has a slug.
  */
 export function slugify(value: string): string {
-  return value
-    .normalize("NFKD")
-    .replace(/\p{M}+/gu, "")
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}]+/gu, "-")
-    .replace(/^-+|-+$/g, "")
-    .slice(0, 80)
-    .replace(/-+$/g, "");
+  return (
+    value
+      .normalize("NFKD")
+      // Accents are folded (é → e), then NFC composes what NFKD split apart: Hangul syllables
+      // (축제 stays 축제, as typed in a URL) and voiced kana (ガ is not カ). Other marks go.
+      .replace(/[\u0300-\u036f]+/g, "")
+      .normalize("NFC")
+      .replace(/\p{M}+/gu, "")
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}]+/gu, "-")
+      .replace(/^-+|-+$/g, "")
+      .slice(0, 80)
+      .replace(/-+$/g, "")
+  );
 }

@@ -35,8 +35,10 @@ export function parseWire(text: string): WireArticle | { error: string } {
     source = squash(dateline[2]);
     rest = rest.slice(dateline[0].length);
   }
+  // Blank lines separate paragraphs; copy with no blank line at all has one paragraph a line.
+  const separator = /\n[ \t]*\n/.test(rest.trim()) ? /\n[ \t]*\n/ : /\n/;
   const paragraphs = rest
-    .split(/\n[ \t]*\n/)
+    .split(separator)
     .map(squash)
     .filter((p) => p !== "");
   if (paragraphs.length === 0) return { error: "the article has no text after its date" };
@@ -49,9 +51,9 @@ export function parseWire(text: string): WireArticle | { error: string } {
 }
 
 const segmenter = new Intl.Segmenter("en", { granularity: "sentence" });
-/** Abbreviations after which a full stop does not end a sentence in wire copy. */
+/** Abbreviations after which a full stop does not end a sentence in wire copy (case matters: "no." ends one). */
 const ABBREVIATION =
-  /\b(?:Mr|Mrs|Ms|Dr|Prof|Sen|Rep|Gov|Gen|Lt|Col|St|Jr|Sr|No|U\.S|U\.K|U\.N|Inc|Corp|Ltd|Co|vs|e\.g|i\.e)\.\s*$/i;
+  /\b(?:Mr|Mrs|Ms|Dr|Prof|Sen|Rep|Gov|Gen|Lt|Col|St|Jr|Sr|No|U\.S|U\.K|U\.N|Inc|Corp|Ltd|Co|vs|e\.g|i\.e)\.\s*$/;
 
 /** The first sentence of a paragraph, not fooled by `Mr.` or `U.S.`. */
 export function firstSentence(paragraph: string): string {

@@ -1,7 +1,7 @@
 import { Feed } from "feed";
 import type { Person } from "../articles/article.ts";
 import type { FeedDocument } from "./model.ts";
-import { imageType, SafeStrings, xmlEscape } from "./xml-safe.ts";
+import { imageType, mediaType, SafeStrings, xmlEscape } from "./xml-safe.ts";
 
 /** Renders Atom 1.0 with `feed`, behind the SafeStrings layer. Valid for the W3C validator. */
 export function renderAtom(doc: FeedDocument): string {
@@ -10,21 +10,21 @@ export function renderAtom(doc: FeedDocument): string {
     title: s.text(doc.title),
     description: s.text(doc.description),
     id: s.text(doc.id),
-    link: doc.links.alternate,
+    link: s.url(doc.links.alternate),
     language: doc.language,
     updated: doc.updated,
     generator: "Dateline",
     author: person(doc.author, s),
     ...(doc.links.stylesheet ? { stylesheet: doc.links.stylesheet } : {}),
-    ...(doc.links.hub ? { hub: doc.links.hub } : {}),
-    feedLinks: { atom: doc.links.self },
+    ...(doc.links.hub ? { hub: s.url(doc.links.hub) } : {}),
+    feedLinks: { atom: s.url(doc.links.self) },
   });
   const extraLinks = new Map<string, string>();
   for (const entry of doc.entries) {
     feed.addItem({
       title: s.textAsHtml(entry.title),
-      id: entry.id,
-      link: entry.url,
+      id: s.url(entry.id),
+      link: s.url(entry.url),
       date: entry.updated,
       published: entry.published,
       description: s.textAsHtml(entry.summary),
@@ -40,7 +40,7 @@ export function renderAtom(doc: FeedDocument): string {
       ...entry.attachments,
     ].map(
       (a) =>
-        `<link rel="enclosure" href="${xmlEscape(a.url)}" type="${xmlEscape(a.type)}"${"size" in a && a.size !== undefined ? ` length="${a.size}"` : ""}${"title" in a && a.title ? ` title="${xmlEscape(a.title)}"` : ""}/>`,
+        `<link rel="enclosure" href="${xmlEscape(a.url)}" type="${xmlEscape(mediaType(a.type))}"${"size" in a && a.size !== undefined ? ` length="${a.size}"` : ""}${"title" in a && a.title ? ` title="${xmlEscape(a.title)}"` : ""}/>`,
     );
     extraLinks.set(entry.url, enclosures.join(""));
   }
@@ -73,6 +73,6 @@ function person(p: Person, s: SafeStrings) {
   return {
     name: s.text(p.name),
     ...(p.email ? { email: s.text(p.email) } : {}),
-    ...(p.url ? { link: p.url } : {}),
+    ...(p.url ? { link: s.url(p.url) } : {}),
   };
 }

@@ -1,9 +1,10 @@
 import type { ArticleMeta } from "../articles/article.ts";
 import type { Catalog } from "../articles/catalog.ts";
 import { newestFirst } from "../articles/catalog.ts";
-import { absoluteUrl, renderArticleHtml } from "../articles/html.ts";
+import { absoluteUrl, escapeHtml, renderArticleHtml, resolveFragments } from "../articles/html.ts";
 import { uuidV5 } from "../articles/ids.ts";
 import type { Config } from "../config.ts";
+import { ArticleError, NotFoundError } from "../errors.ts";
 import type { FeedDocument, FeedEntry } from "./model.ts";
 import type { Scope } from "./scopes.ts";
 
@@ -111,13 +112,28 @@ export async function buildFeed(
   };
 }
 
+/**
+ * The entry's body. A file deleted or broken since the snapshot was taken must not take the whole
+ * feed down: its summary stands in until the next revalidation drops or refreshes it.
+ */
+async function bodyOf(catalog: Catalog, meta: ArticleMeta, site: string): Promise<string> {
+  try {
+    return renderArticleHtml(await catalog.article(meta), site);
+  } catch (error) {
+    if (error instanceof NotFoundError || error instanceof ArticleError) {
+      return `<p>${escapeHtml(meta.summary)}</p>`;
+    }
+    throw error;
+  }
+}
+
 async function entryOf(config: Config, catalog: Catalog, meta: ArticleMeta): Promise<FeedEntry> {
-  const article = await catalog.article(meta);
   const site = config.siteUrl;
   const image = meta.image ? absoluteUrl(meta.image, site, "source") : undefined;
+  const url = `${site}/articles/${encodeURIComponent(meta.slug)}`;
   return {
     id: meta.id,
-    url: `${site}/articles/${encodeURIComponent(meta.slug)}`,
+    url,
     title: meta.title,
     published: meta.date,
     updated: meta.updated,
@@ -127,7 +143,8 @@ async function entryOf(config: Config, catalog: Catalog, meta: ArticleMeta): Pro
     }),
     tags: meta.tags,
     summary: meta.summary,
-    contentHtml: renderArticleHtml(article, site),
+    // In a reader, `#notes` would resolve against the feed: point it at the article page.
+    contentHtml: resolveFragments(await bodyOf(catalog, meta, site), url),
     ...(image ? { image } : {}),
     attachments: meta.attachments.flatMap((a) => {
       const url = absoluteUrl(a.url, site, "source");

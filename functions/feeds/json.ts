@@ -1,5 +1,7 @@
 import type { Person } from "../articles/article.ts";
+import { stripXmlIllegal } from "../articles/text.ts";
 import type { FeedDocument } from "./model.ts";
+import { mediaType } from "./xml-safe.ts";
 
 /** JSON Feed 1.1 as https://www.jsonfeed.org/version/1.1/ defines it. */
 export interface JsonFeed {
@@ -69,7 +71,7 @@ export function renderJson(doc: FeedDocument): string {
         ? {
             attachments: entry.attachments.map((a) => ({
               url: a.url,
-              mime_type: a.type,
+              mime_type: mediaType(a.type),
               ...(a.title ? { title: a.title } : {}),
               ...(a.size !== undefined ? { size_in_bytes: a.size } : {}),
               ...(a.durationSeconds !== undefined
@@ -80,7 +82,10 @@ export function renderJson(doc: FeedDocument): string {
         : {}),
     })),
   };
-  return `${JSON.stringify(feed, null, 2)}\n`;
+  // The same characters the XML feeds cannot carry are dropped here, so all three formats agree.
+  const clean = (_key: string, value: unknown) =>
+    typeof value === "string" ? stripXmlIllegal(value) : value;
+  return `${JSON.stringify(feed, clean, 2)}\n`;
 }
 
 // JSON Feed authors have no e-mail field; a URL is kept when there is one.

@@ -1,6 +1,6 @@
 import { Feed } from "feed";
 import type { FeedDocument } from "./model.ts";
-import { imageType, SafeStrings } from "./xml-safe.ts";
+import { imageType, mediaType, SafeStrings } from "./xml-safe.ts";
 
 const ROOT =
   '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/">';
@@ -11,8 +11,8 @@ export function renderRss(doc: FeedDocument): string {
   const feed = new Feed({
     title: s.rssText(doc.title),
     description: s.rssText(doc.description),
-    id: doc.id,
-    link: doc.links.alternate,
+    id: s.text(doc.id),
+    link: s.url(doc.links.alternate),
     language: doc.language,
     updated: doc.updated,
     generator: "Dateline",
@@ -20,7 +20,7 @@ export function renderRss(doc: FeedDocument): string {
     ...(doc.links.stylesheet ? { stylesheet: doc.links.stylesheet } : {}),
     // Setting the self link makes `feed` declare the atom namespace; the links themselves are
     // replaced below so next/first/hub can join self.
-    feedLinks: { rss: doc.links.self },
+    feedLinks: { rss: s.url(doc.links.self) },
   });
   const atomLinks: Record<string, string>[] = [
     { rel: "self", href: doc.links.self, type: "application/rss+xml" },
@@ -40,8 +40,8 @@ export function renderRss(doc: FeedDocument): string {
     const enclosure = entry.attachments[0] ?? imageEnclosure(entry.image);
     feed.addItem({
       title: s.rssText(entry.title),
-      id: entry.id,
-      link: entry.url,
+      id: s.text(entry.id),
+      link: s.url(entry.url),
       date: entry.updated,
       published: entry.published,
       description: s.textAsHtml(entry.summary),
@@ -50,8 +50,8 @@ export function renderRss(doc: FeedDocument): string {
       ...(enclosure
         ? {
             enclosure: {
-              url: enclosure.url,
-              type: s.text(enclosure.type),
+              url: s.url(enclosure.url),
+              type: s.text(mediaType(enclosure.type)),
               length: enclosure.size ?? 0,
             },
           }

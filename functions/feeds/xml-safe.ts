@@ -17,16 +17,24 @@ function rssText(value: string): string {
     .replace(/>/g, "&#x3E;");
 }
 
-/** HTML inside CDATA: the only sequence that can end a CDATA section is made harmless. */
+/**
+ * HTML inside CDATA. Every `]]>` (the only sequence that can end a section) is split across two
+ * sections, so a reader gets back exactly the HTML that was written.
+ */
 function cdata(html: string): string {
-  return `<![CDATA[${stripXmlIllegal(html).replace(/]]>/g, "]]&gt;")}]]>`;
+  return `<![CDATA[${stripXmlIllegal(html).replace(/]]>/g, "]]]]><![CDATA[>")}]]>`;
 }
 
-type Kind = "text" | "rss-text" | "html" | "text-as-html";
+type Kind = "text" | "rss-text" | "html" | "text-as-html" | "url";
 
 const OPEN = "\uE000";
 const CLOSE = "\uE001";
-const TOKEN = new RegExp(`<!\\[CDATA\\[${OPEN}(\\d+)${CLOSE}\\]\\]>|${OPEN}(\\d+)${CLOSE}`, "g");
+/** URL tokens must themselves be URLs that `new URL(token).toString()` leaves unchanged. */
+const URL_TOKEN = "x-dateline-url:";
+const TOKEN = new RegExp(
+  `<!\\[CDATA\\[${OPEN}(\\d+)${CLOSE}\\]\\]>|${OPEN}(\\d+)${CLOSE}|${URL_TOKEN}(\\d+)`,
+  "g",
+);
 
 /**
  * The safety layer around the `feed` package. Every user-supplied string is handed to `feed` as
@@ -57,10 +65,19 @@ export class SafeStrings {
     return this.#token(value, "text-as-html");
   }
 
+  /**
+   * A URL or URI (link, id, enclosure) that `feed` would otherwise parse and normalize
+   * (`https://A.example` → `https://a.example/`), so one entry's id differed between formats.
+   */
+  url(value: string): string {
+    this.#values.push({ value, kind: "url" });
+    return `${URL_TOKEN}${this.#values.length - 1}`;
+  }
+
   /** Replaces every token in `xml` by its escaped value. */
   resolve(xml: string): string {
-    return xml.replace(TOKEN, (_match, inCdata: string | undefined, bare: string | undefined) => {
-      const entry = this.#values[Number(inCdata ?? bare)];
+    return xml.replace(TOKEN, (_match, inCdata?: string, bare?: string, url?: string) => {
+      const entry = this.#values[Number(inCdata ?? bare ?? url)];
       if (!entry) throw new Error("unknown feed token");
       const { value, kind } = entry;
       if (kind === "html") return inCdata ? cdata(value) : xmlEscape(value);
@@ -78,9 +95,29 @@ export class SafeStrings {
   }
 }
 
+/** Unregistered MIME types people write, and the registered type each means. */
+const MEDIA_TYPE_ALIASES: Record<string, string> = {
+  "image/jpg": "image/jpeg",
+  "image/pjpeg": "image/jpeg",
+  "audio/mp3": "audio/mpeg",
+  "audio/x-mp3": "audio/mpeg",
+};
+
+/** A MIME type as feeds should carry it: lower case, registered (`image/jpeg`, not `image/jpg`). */
+export function mediaType(type: string): string {
+  const lower = type.trim().toLowerCase();
+  return MEDIA_TYPE_ALIASES[lower] ?? lower;
+}
+
 /** MIME type of an image URL from its extension (registered types only; `image/jpg` is not one). */
 export function imageType(url: string): string | undefined {
-  const ext = new URL(url).pathname.split(".").pop()?.toLowerCase();
+  let path: string;
+  try {
+    path = new URL(url).pathname;
+  } catch {
+    return undefined;
+  }
+  const ext = path.includes(".") ? path.split(".").pop()?.toLowerCase() : undefined;
   const types: Record<string, string> = {
     jpg: "image/jpeg",
     jpeg: "image/jpeg",
