@@ -211,7 +211,15 @@ export class DatelineStack extends Stack {
       depsLockFilePath: join(REPO_ROOT, "package-lock.json"),
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
-      memorySize: 512,
+      // Lambda's CPU grows with memory (1 vCPU at 1,769 MB), and the cold path is CPU-bound:
+      // importing the bundle and the first request (list/read/parse/render) took ~190 + ~160 ms
+      // of one core here (scripts/measure-bundle.ts); scaled by Lambda's CPU share that is an
+      // estimated ~1.2 s at 512 MB, ~0.6 s at 1,024 MB. Feed readers poll rarely, so many origin
+      // requests are cold. RSS stays ~115 MB; cost at feed-reader traffic is cents either way
+      // (a CPU-bound duration halves as the per-ms rate doubles).
+      memorySize: 1024,
+      // Above the S3 store's own per-call deadline (2 x 3 s + 1 s): on an S3 stall the app
+      // answers (last good feeds, or 503 when cold) before Lambda would cut it off.
       timeout: Duration.seconds(10),
       role: functionRole,
       logGroup: functionLogGroup,

@@ -104,17 +104,20 @@ export async function locate(outDir: string): Promise<Synthesized> {
     return { name: asset.displayName ?? hash, path: join(outDir, asset.source.path) };
   };
 
+  // The feed function is the one behind the HTTP API (other functions may read the bucket too).
+  const integrated = new Set(
+    Object.values(resources)
+      .filter((r) => r.Type === "AWS::ApiGatewayV2::Integration")
+      .map(
+        (r) =>
+          (r.Properties.IntegrationUri as { "Fn::GetAtt"?: [string, string] })["Fn::GetAtt"]?.[0],
+      ),
+  );
   const feedFunctions = Object.entries(resources).filter(
-    ([, r]) =>
-      r.Type === "AWS::Lambda::Function" &&
-      String(r.Properties.Runtime ?? "").startsWith("nodejs") &&
-      (r.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables
-        ?.CONTENT_PREFIX !== undefined,
+    ([id, r]) => r.Type === "AWS::Lambda::Function" && integrated.has(id),
   );
   if (feedFunctions.length !== 1) {
-    throw new Error(
-      `expected one Node.js function with CONTENT_PREFIX, found ${feedFunctions.length}`,
-    );
+    throw new Error(`expected one function behind the HTTP API, found ${feedFunctions.length}`);
   }
   const [logicalId, fn] = feedFunctions[0] as [string, Resource];
   const code = fn.Properties.Code as { S3Key?: string };
