@@ -70,8 +70,15 @@ export interface IndexerWork {
 
 const REQUEST_DEADLINE_MS = 30_000;
 
-/** The manifest's entries and ETag (undefined: none exists); `corrupt`: it exists but is unreadable. */
-type Manifest = { etag: string | undefined; entries: Map<string, IndexedArticle>; corrupt?: true };
+/**
+ * The manifest's entries and ETag (undefined: none exists yet). `incomplete`: missing or
+ * unreadable, so its entries say nothing about the bucket and only a full rebuild may replace it.
+ */
+type Manifest = {
+  etag: string | undefined;
+  entries: Map<string, IndexedArticle>;
+  incomplete?: true;
+};
 
 /** Keeps the manifest of one bucket prefix. Calls on one instance run one after another. */
 export class Indexer {
@@ -126,10 +133,11 @@ export class Indexer {
     const started = Date.now();
     for (let attempt = 1; ; attempt++) {
       const base = await this.#read();
-      // An unreadable manifest is replaced by a full rebuild, whatever the event asked for.
-      const entries = base.corrupt ? await this.#rebuilt(base) : await next(base);
+      // A first or unreadable manifest is built from a full listing, whatever the event named:
+      // one written from a batch's keys alone would hide every other article.
+      const entries = base.incomplete ? await this.#rebuilt(base) : await next(base);
       const result = diff(base.entries, entries);
-      const dirty = base.corrupt || result.added + result.changed + result.removed > 0;
+      const dirty = base.incomplete || result.added + result.changed + result.removed > 0;
       if (!dirty) {
         this.#o.log.info("manifest unchanged", { kind, articles: entries.size });
         return { ...result, written: false };
@@ -208,14 +216,14 @@ export class Indexer {
           reason: error.message,
         });
         this.#manifest = undefined;
-        return { etag: response.ETag, entries: new Map(), corrupt: true };
+        return { etag: response.ETag, entries: new Map(), incomplete: true };
       }
     } catch (error) {
       const e = error as SdkErrorShape;
       if (e.$metadata?.httpStatusCode === 304 && cached) return cached;
       if (isNoSuchKey(e)) {
-        this.#manifest = { etag: undefined, entries: new Map() };
-        return this.#manifest;
+        this.#manifest = undefined;
+        return { etag: undefined, entries: new Map(), incomplete: true };
       }
       throw this.#unavailable(`cannot read the manifest ${this.#o.manifestKey}`, error);
     }

@@ -37,21 +37,37 @@ import {
   ViewerProtocolPolicy,
 } from "aws-cdk-lib/aws-cloudfront";
 import { HttpOrigin } from "aws-cdk-lib/aws-cloudfront-origins";
+import { Rule, RuleTargetInput, Schedule } from "aws-cdk-lib/aws-events";
+import { SqsQueue } from "aws-cdk-lib/aws-events-targets";
 import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Architecture, LoggingFormat, Runtime } from "aws-cdk-lib/aws-lambda";
-import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
+import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
+import { type BundlingOptions, NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from "aws-cdk-lib/aws-s3";
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  type CfnBucket,
+  ObjectOwnership,
+} from "aws-cdk-lib/aws-s3";
 import { BucketDeployment, Source } from "aws-cdk-lib/aws-s3-deployment";
+import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { StringParameter } from "aws-cdk-lib/aws-ssm";
 import type { Construct } from "constructs";
+import { manifestKeyFor } from "../functions/storage/manifest.ts";
 import { type DatelineSettings, settingsFromContext } from "./settings.ts";
+import { WebSubPublisher } from "./websub.ts";
 
 /** Repository root (infra/..): the Lambda entry, lockfile and content/ are found from here. */
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Key prefix of the articles in the bucket; the function only reads below it. */
 export const CONTENT_PREFIX = "articles/";
+/** The article manifest (`index/manifest.json.gz`): written by the indexer, read by the feed function. */
+export const MANIFEST_KEY = manifestKeyFor(CONTENT_PREFIX);
+/** The indexer's time limit; the event queue hides a message six times as long while it runs. */
+const INDEXER_TIMEOUT = Duration.minutes(5);
 /** Seconds between the function's cheap checks of the bucket for changed articles. */
 export const REVALIDATE_SECONDS = 60;
 
@@ -67,6 +83,9 @@ export interface DatelineStackProps extends StackProps {
 export class DatelineStack extends Stack {
   readonly articleBucket: Bucket;
   readonly feedFunction: NodejsFunction;
+  /** Keeps the article manifest current (S3 events → articleEvents queue → this function). */
+  readonly indexerFunction: NodejsFunction;
+  readonly articleEvents: Queue;
   readonly httpApi: HttpApi;
   readonly distribution: Distribution;
   /** The public base URL of the site (a token when no custom domain is set). */
@@ -175,6 +194,13 @@ export class DatelineStack extends Stack {
         conditions: { StringLike: { "s3:prefix": [`${CONTENT_PREFIX}*`] } },
       }),
     );
+    functionRole.addToPolicy(
+      new PolicyStatement({
+        sid: "ReadManifest",
+        actions: ["s3:GetObject"],
+        resources: [this.articleBucket.arnForObjects(MANIFEST_KEY)],
+      }),
+    );
     if (!settings.customDomain) {
       functionRole.addToPolicy(
         new PolicyStatement({
@@ -188,6 +214,7 @@ export class DatelineStack extends Stack {
     const environment: Record<string, string> = {
       CONTENT_BUCKET: this.articleBucket.bucketName,
       CONTENT_PREFIX,
+      CONTENT_MANIFEST: MANIFEST_KEY,
       SITE_TITLE: settings.siteTitle,
       SITE_DESCRIPTION: settings.siteDescription,
       SITE_LANGUAGE: settings.siteLanguage,
@@ -201,6 +228,18 @@ export class DatelineStack extends Stack {
       ...(settings.customDomain
         ? { SITE_URL: `https://${settings.customDomain.domainName}` }
         : { SITE_URL_PARAMETER: siteUrlParameterName }),
+    };
+
+    const bundling: BundlingOptions = {
+      format: OutputFormat.ESM,
+      target: "node22",
+      minify: true,
+      sourceMap: true,
+      // The Node.js runtime ships AWS SDK v3; bundling it would only add size.
+      externalModules: ["@aws-sdk/*"],
+      // CommonJS dependencies bundled into ESM call require(): give them one.
+      banner:
+        "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
     };
 
     this.feedFunction = new NodejsFunction(this, "FeedFunction", {
@@ -225,18 +264,138 @@ export class DatelineStack extends Stack {
       logGroup: functionLogGroup,
       loggingFormat: LoggingFormat.JSON,
       environment,
-      bundling: {
-        format: OutputFormat.ESM,
-        target: "node22",
-        minify: true,
-        sourceMap: true,
-        // The Node.js runtime ships AWS SDK v3; bundling it would only add size.
-        externalModules: ["@aws-sdk/*"],
-        // CommonJS dependencies bundled into ESM call require(): give them one.
-        banner:
-          "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-      },
+      bundling,
     });
+
+    // ---- Article index ---------------------------------------------------------------------
+
+    // Every change under articles/ becomes an S3 event on a queue that one indexer consumes
+    // (reserved concurrency 1: manifest updates never overlap; its writes are also conditional).
+    // The feed function then reads one manifest object at a cold start instead of listing.
+    const deadLetters = new Queue(this, "ArticleEventsDeadLetters", {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.articleEvents = new Queue(this, "ArticleEvents", {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // Six times the function's timeout, as Lambda's SQS integration recommends.
+      visibilityTimeout: Duration.seconds(6 * INDEXER_TIMEOUT.toSeconds()),
+      // Throttled deliveries (concurrency 1) count as receives too: be generous before giving up.
+      deadLetterQueue: { queue: deadLetters, maxReceiveCount: 10 },
+    });
+    // The bucket's notification configuration is set on the L1 resource, not with
+    // addEventNotification: that would add a custom-resource Lambda (with an AWS managed policy)
+    // only to avoid a cycle. S3 checks at configuration time that it may send to the queue, so
+    // the bucket waits for the queue policy; the policy therefore cannot name the bucket's ARN
+    // (a cycle) and is bounded by account instead. The indexer only acts on keys in its own
+    // bucket, so a message from another bucket of the account can do nothing.
+    const s3CanSend = this.articleEvents.addToResourcePolicy(
+      new PolicyStatement({
+        sid: "ArticleBucketEvents",
+        principals: [new ServicePrincipal("s3.amazonaws.com")],
+        actions: ["sqs:SendMessage"],
+        resources: [this.articleEvents.queueArn],
+        conditions: { StringEquals: { "aws:SourceAccount": this.account } },
+      }),
+    );
+    const cfnBucket = this.articleBucket.node.defaultChild as CfnBucket;
+    cfnBucket.notificationConfiguration = {
+      queueConfigurations: ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"].map((event) => ({
+        event,
+        queue: this.articleEvents.queueArn,
+        filter: { s3Key: { rules: [{ name: "prefix", value: CONTENT_PREFIX }] } },
+      })),
+    };
+    if (s3CanSend.policyDependable) cfnBucket.node.addDependency(s3CanSend.policyDependable);
+
+    // Hourly reconciliation with a full listing: heals a manifest that missed an event.
+    new Rule(this, "ArticleIndexRebuild", {
+      description: "Dateline: reconcile the article manifest with the bucket",
+      schedule: Schedule.rate(Duration.hours(1)),
+      targets: [
+        new SqsQueue(this.articleEvents, {
+          message: RuleTargetInput.fromObject({ rebuild: true }),
+        }),
+      ],
+    });
+
+    const indexerLogGroup = new LogGroup(this, "IndexerFunctionLogs", {
+      retention: RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const indexerRole = new Role(this, "IndexerFunctionRole", {
+      assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
+      description: "Dateline indexer: reads articles/, reads and writes the article manifest",
+    });
+    indexerLogGroup.grantWrite(indexerRole);
+    indexerRole.addToPolicy(
+      new PolicyStatement({
+        sid: "ReadArticles",
+        actions: ["s3:GetObject"],
+        resources: [this.articleBucket.arnForObjects(`${CONTENT_PREFIX}*`)],
+      }),
+    );
+    indexerRole.addToPolicy(
+      new PolicyStatement({
+        sid: "ListArticles",
+        actions: ["s3:ListBucket"],
+        resources: [this.articleBucket.bucketArn],
+        conditions: { StringLike: { "s3:prefix": [`${CONTENT_PREFIX}*`] } },
+      }),
+    );
+    indexerRole.addToPolicy(
+      new PolicyStatement({
+        sid: "ReadWriteManifest",
+        actions: ["s3:GetObject", "s3:PutObject"],
+        resources: [this.articleBucket.arnForObjects(MANIFEST_KEY)],
+      }),
+    );
+    this.indexerFunction = new NodejsFunction(this, "IndexerFunction", {
+      description: "Dateline indexer: keeps the article manifest current from S3 events",
+      entry: join(REPO_ROOT, "functions", "indexer.ts"),
+      handler: "handler",
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: join(REPO_ROOT, "package-lock.json"),
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      // 100,000 articles: the manifest is ~60 MB of JSON while it is rewritten.
+      memorySize: 1024,
+      timeout: INDEXER_TIMEOUT,
+      reservedConcurrentExecutions: 1,
+      role: indexerRole,
+      logGroup: indexerLogGroup,
+      loggingFormat: LoggingFormat.JSON,
+      environment: {
+        CONTENT_BUCKET: this.articleBucket.bucketName,
+        CONTENT_PREFIX,
+        CONTENT_MANIFEST: MANIFEST_KEY,
+        NODE_OPTIONS: "--enable-source-maps",
+      },
+      bundling,
+    });
+    // Batches: many uploads at once (a deploy of content/) become one manifest write.
+    this.indexerFunction.addEventSource(
+      new SqsEventSource(this.articleEvents, {
+        batchSize: 100,
+        maxBatchingWindow: Duration.seconds(10),
+      }),
+    );
+
+    // ---- WebSub publisher (only with dateline:hubUrl) -----------------------------------------
+
+    if (settings.hubUrl) {
+      new WebSubPublisher(this, "WebSub", {
+        articleBucket: this.articleBucket,
+        prefix: CONTENT_PREFIX,
+        hubUrl: settings.hubUrl,
+        siteUrl: settings.customDomain
+          ? { url: `https://${settings.customDomain.domainName}` }
+          : { parameterName: siteUrlParameterName, parameterArn: siteUrlParameterArn },
+        bundling,
+      });
+    }
 
     // ---- HTTP API --------------------------------------------------------------------------
 
@@ -376,6 +535,10 @@ export class DatelineStack extends Stack {
     Validations.of(functionRole).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${this.logicalIdOf(this.articleBucket)}.Arn>/${CONTENT_PREFIX}*]`,
       reason: `The feed function must read every article and nothing else: s3:GetObject is limited to keys under ${CONTENT_PREFIX}, which is where articles live.`,
+    });
+    Validations.of(indexerRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.logicalIdOf(this.articleBucket)}.Arn>/${CONTENT_PREFIX}*]`,
+      reason: `The indexer reads each changed article to record its metadata: s3:GetObject is limited to keys under ${CONTENT_PREFIX}; its only write is the manifest object ${MANIFEST_KEY}.`,
     });
     for (const child of this.node.children) {
       // BucketDeployment's handler is a stack-level singleton named Custom::CDKBucketDeployment<uuid>.

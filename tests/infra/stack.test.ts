@@ -151,6 +151,7 @@ describe("feed function", () => {
     expect(props.Environment.Variables).toEqual({
       CONTENT_BUCKET: { Ref: bucket },
       CONTENT_PREFIX: "articles/",
+      CONTENT_MANIFEST: "index/manifest.json.gz",
       SITE_URL_PARAMETER: "/dateline/Dateline/site-url",
       SITE_TITLE: "Dateline",
       SITE_DESCRIPTION: "News from Dateline",
@@ -197,7 +198,7 @@ describe("feed function", () => {
 });
 
 describe("IAM", () => {
-  it("gives the function only the article prefix, its log group and the one parameter", () => {
+  it("gives the function only the article prefix, the manifest, its log group and the one parameter", () => {
     const role = logicalIdOf("AWS::IAM::Role", {
       Description: Match.stringLikeRegexp("feed function"),
     });
@@ -205,7 +206,7 @@ describe("IAM", () => {
     const bucket = logicalIdOf("AWS::S3::Bucket", { VersioningConfiguration: {} });
     const statements = (propsOf(policy).PolicyDocument as { Statement: Record<string, unknown>[] })
       .Statement;
-    expect(statements).toHaveLength(4);
+    expect(statements).toHaveLength(5);
     expect(statements).toContainEqual(
       expect.objectContaining({
         Action: "s3:GetObject",
@@ -217,6 +218,14 @@ describe("IAM", () => {
         Action: "s3:ListBucket",
         Resource: { "Fn::GetAtt": [bucket, "Arn"] },
         Condition: { StringLike: { "s3:prefix": ["articles/*"] } },
+      }),
+    );
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Action: "s3:GetObject",
+        Resource: {
+          "Fn::Join": ["", [{ "Fn::GetAtt": [bucket, "Arn"] }, "/index/manifest.json.gz"]],
+        },
       }),
     );
     const ssm = statements.find((s) => s.Action === "ssm:GetParameter");
@@ -351,7 +360,10 @@ describe("CloudFront", () => {
           EnableAcceptEncodingBrotli: true,
           HeadersConfig: { HeaderBehavior: "none" },
           CookiesConfig: { CookieBehavior: "none" },
-          QueryStringsConfig: { QueryStringBehavior: "whitelist", QueryStrings: ["limit", "before"] },
+          QueryStringsConfig: {
+            QueryStringBehavior: "whitelist",
+            QueryStrings: ["limit", "before"],
+          },
         },
       },
     });

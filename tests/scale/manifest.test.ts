@@ -148,6 +148,13 @@ describe("indexer", () => {
     expect(skipped.map((e) => e.fields?.file)).toEqual([BROKEN]);
   });
 
+  it("builds the first manifest from a full listing, whichever key the first event names", async () => {
+    const lib = await library(20);
+    const result = await lib.indexer().handle(sqsEvent([[lib.record(lib.keys()[0] ?? "")]]));
+    expect(result).toMatchObject({ written: true, articles: 21, added: 21 });
+    expect([...(await lib.manifest()).keys()].sort()).toEqual(lib.keys());
+  });
+
   it("gives the feed runtime exactly what listing and parsing give: same snapshot, same bytes", async () => {
     const lib = await library(40);
     await indexAll(lib);
