@@ -44,6 +44,8 @@ export class Catalog {
   #entries = new Map<string, Entry>();
   #loaded = false;
   #nextCheck = 0;
+  /** Bumped by invalidate(): a check that started before the bump must not reset #nextCheck. */
+  #invalidations = 0;
   #refreshing: Promise<void> | undefined;
   #snapshot: Snapshot | undefined;
   /** Earliest future date of a non-draft article: the snapshot is rebuilt when it passes. */
@@ -60,6 +62,7 @@ export class Catalog {
   /** Forces the next `snapshot()` to check the store (used by the local file watcher). */
   invalidate(): void {
     this.#nextCheck = 0;
+    this.#invalidations++;
   }
 
   /** The current snapshot, checking the store first when the revalidation interval has passed. */
@@ -109,6 +112,7 @@ export class Catalog {
 
   async #refresh(): Promise<void> {
     const started = this.#options.now();
+    const invalidations = this.#invalidations;
     try {
       const next = (await this.#fromIndex()) ?? (await this.#fromListing());
       const changed =
@@ -118,7 +122,9 @@ export class Catalog {
       this.#entries = next;
       if (changed || !this.#loaded) this.#snapshot = undefined;
       this.#loaded = true;
-      this.#nextCheck = started + this.#options.revalidateMs;
+      // A change signalled while this check ran may not be in what it listed: check again.
+      this.#nextCheck =
+        invalidations === this.#invalidations ? started + this.#options.revalidateMs : 0;
     } catch (error) {
       this.#nextCheck = started + Math.min(this.#options.revalidateMs, RETRY_AFTER_FAILURE_MS);
       const reason = error instanceof Error ? error.message : String(error);

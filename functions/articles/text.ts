@@ -62,6 +62,7 @@ export function slugify(value: string): string {
       .replace(/[^\p{L}\p{N}]+/gu, "-")
       .replace(/^-+|-+$/g, "")
       .slice(0, 80)
+      .replace(/[\uD800-\uDBFF]$/, "") // a cut surrogate pair would break encodeURIComponent
       .replace(/-+$/g, "")
   );
 }

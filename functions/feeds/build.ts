@@ -16,7 +16,8 @@ export interface Cursor {
 
 /** `1712345678-some-slug` → Cursor; undefined when malformed. */
 export function parseCursor(value: string): Cursor | undefined {
-  const m = /^(\d{1,12})-([\p{Ll}\p{Lo}\p{N}-]{1,120})$/u.exec(value);
+  // Any letter: slugs keep modifier letters such as the katakana long-vowel mark (コーヒー).
+  const m = /^(\d{1,12})-([\p{L}\p{N}-]{1,120})$/u.exec(value);
   return m?.[1] && m[2] ? { seconds: Number(m[1]), slug: m[2] } : undefined;
 }
 

@@ -61,6 +61,8 @@ export function renderRss(doc: FeedDocument): string {
           name: "dc:creator",
           objects: entry.authors.map((author) => ({ _text: s.text(author.name) })) as never,
         },
+        // RSS has no element for the last update; readers (feedparser among them) take Atom's.
+        { name: "atom:updated", objects: { _text: entry.updated.toISOString() } },
       ],
     });
   }

@@ -5,7 +5,7 @@ import { slugify } from "../articles/text.ts";
 import type { Config } from "../config.ts";
 import { NotFoundError, toHttpError } from "../errors.ts";
 import { renderAtom } from "../feeds/atom.ts";
-import { buildFeed } from "../feeds/build.ts";
+import { buildFeed, type Cursor, pageOf } from "../feeds/build.ts";
 import { renderJson } from "../feeds/json.ts";
 import type { FeedDocument } from "../feeds/model.ts";
 import { renderRss } from "../feeds/rss.ts";
@@ -33,10 +33,22 @@ const FORMATS = {
 type FormatName = keyof typeof FORMATS;
 
 const HTML = "text/html; charset=utf-8";
+/**
+ * What a browser opening RSS or Atom as a page gets instead: browsers apply the feeds' XSLT
+ * (/feed.xsl) only to generic XML types (Chromium shows application/rss+xml as plain text,
+ * Firefox downloads it). Same bytes, same validators; readers keep the registered types.
+ */
+const XML_FOR_BROWSERS = "application/xml; charset=utf-8";
+
+/** A top-level browser navigation (not a feed reader or a script). */
+function isBrowserPage(request: Request): boolean {
+  if (request.headers.get("sec-fetch-dest") === "document") return true;
+  return /^\s*text\/html\b/i.test(request.headers.get("accept") ?? "");
+}
 /** Longest path answered at all; longer ones are refused before any work. */
 const MAX_PATH = 1024;
-/** Archive pages change only when an older article is added or removed. */
-const ARCHIVE_MAX_AGE = 86_400;
+/** Resources whose last answer is remembered so Last-Modified never goes backwards. */
+const MAX_REMEMBERED = 2_000;
 
 /**
  * The whole HTTP surface as one Hono app: the same object serves Lambda (hono/aws-lambda) and
@@ -44,11 +56,34 @@ const ARCHIVE_MAX_AGE = 86_400;
  */
 export function createApp({ config, catalog, log, now = Date.now }: AppDeps): Hono {
   const reps = new VersionedCache<Representation>();
+  // A change that brings no newer date (an article deleted, a next link appearing) must still
+  // move Last-Modified forward, or If-Modified-Since clients would be told "304" for new bytes.
+  const answered = new Map<string, { etag: string; lastModified: number }>();
+  const monotonic = (key: string, rep: Representation): Representation => {
+    const before = answered.get(key);
+    if (before && before.etag !== rep.etag && rep.lastModified.getTime() <= before.lastModified) {
+      const second = Math.floor(now() / 1000) * 1000;
+      rep.lastModified = new Date(Math.max(before.lastModified + 1000, second));
+    }
+    answered.delete(key);
+    answered.set(key, { etag: rep.etag, lastModified: rep.lastModified.getTime() });
+    if (answered.size > MAX_REMEMBERED) {
+      const oldest = answered.keys().next().value;
+      if (oldest !== undefined) answered.delete(oldest);
+    }
+    return rep;
+  };
   const maxAge = config.cacheMaxAge;
   const cacheControl = (age: number) =>
     `public, max-age=${age}, stale-while-revalidate=${Math.max(age, 60)}, stale-if-error=86400`;
   const hubLinks = (self: string): Record<string, string> =>
     config.hubUrl ? { link: `<${config.hubUrl}>; rel="hub", <${self}>; rel="self"` } : {};
+
+  const paging = (url: URL): { limit: number; before?: Cursor } => {
+    const limit = parseLimit(url.searchParams.getAll("limit"), config.feedLimit);
+    const before = parseBefore(url.searchParams.getAll("before"));
+    return before ? { limit, before } : { limit };
+  };
 
   const app = new Hono({ strict: true });
 
@@ -64,8 +99,7 @@ export function createApp({ config, catalog, log, now = Date.now }: AppDeps): Ho
     format: FormatName,
     url: URL,
   ) => {
-    const limit = parseLimit(url.searchParams.getAll("limit"), config.feedLimit);
-    const before = parseBefore(url.searchParams.getAll("before"));
+    const { limit, before } = paging(url);
     const documentPath = `${scope.path}/${format}`;
     const key = `${documentPath}|${limit}|${before ? `${before.seconds}-${before.slug}` : ""}`;
     const rep = await reps.get(snapshot.version, key, async () => {
@@ -76,15 +110,21 @@ export function createApp({ config, catalog, log, now = Date.now }: AppDeps): Ho
         documentPath,
       });
       const { type, render } = FORMATS[format];
-      return represent(
-        render(doc),
-        type,
-        latest(itemsOf(scope.articles, doc), now()),
-        cacheControl(before ? ARCHIVE_MAX_AGE : maxAge),
-        hubLinks(doc.links.self),
+      // Archive pages keep CACHE_MAX_AGE too: an edit to an older article shows on them, and
+      // RSS <ttl> (one value for every page) must agree with the header.
+      return monotonic(
+        key,
+        represent(
+          render(doc),
+          type,
+          latest(itemsOf(scope.articles, doc), now()),
+          cacheControl(maxAge),
+          hubLinks(doc.links.self),
+        ),
       );
     });
-    return respond(request, rep);
+    const browser = format !== "feed.json" && isBrowserPage(request);
+    return respond(request, browser ? { ...rep, contentType: XML_FOR_BROWSERS } : rep);
   };
 
   const page = async (
@@ -95,11 +135,14 @@ export function createApp({ config, catalog, log, now = Date.now }: AppDeps): Ho
     render: () => Promise<string>,
   ) => {
     const rep = await reps.get(snapshot.version, key, async () =>
-      represent(await render(), HTML, lastModified, cacheControl(maxAge), {
-        "content-security-policy":
-          "default-src 'none'; style-src 'unsafe-inline'; img-src http: https: data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-        "referrer-policy": "strict-origin-when-cross-origin",
-      }),
+      monotonic(
+        key,
+        represent(await render(), HTML, lastModified, cacheControl(maxAge), {
+          "content-security-policy":
+            "default-src 'none'; style-src 'unsafe-inline'; img-src http: https: data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+          "referrer-policy": "strict-origin-when-cross-origin",
+        }),
+      ),
     );
     return respond(request, rep);
   };
@@ -129,10 +172,18 @@ export function createApp({ config, catalog, log, now = Date.now }: AppDeps): Ho
     prefix: string,
     find: (snapshot: Snapshot, param: string | undefined) => Scope,
   ) => {
-    route(prefix || "/", (req, snap, params) => {
+    route(prefix || "/", (req, snap, params, url) => {
       const scope = find(snap, params.name);
-      return page(req, snap, `page|${scope.path}`, latest(scope.articles, now()), async () =>
-        listPage(config, scope, config.feedLimit),
+      // Same query rules as the feeds: the page lists what its feeds list, and pages the same way.
+      const { limit, before } = paging(url);
+      const shown = pageOf(scope.articles, limit, before);
+      const cursor = before ? `${before.seconds}-${before.slug}` : "";
+      return page(
+        req,
+        snap,
+        `page|${scope.path}|${limit}|${cursor}`,
+        latest(shown.items, now()),
+        async () => listPage(config, scope, shown, limit),
       );
     });
     for (const format of Object.keys(FORMATS) as FormatName[]) {
