@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from "aws-lambda";
 import { handle } from "hono/aws-lambda";
 import { loadConfig } from "./config.ts";
+import { ConfigError } from "./errors.ts";
 import { jsonLogger } from "./log.ts";
 import { createRuntime } from "./runtime.ts";
 import { openStore } from "./storage/open.ts";
@@ -11,6 +12,7 @@ type Handler = (
 ) => Promise<APIGatewayProxyResultV2>;
 
 let ready: Promise<Handler> | undefined;
+const log = jsonLogger();
 
 /**
  * Cold start: parse the configuration once and build the app. When the stack cannot know the
@@ -22,7 +24,6 @@ async function init(): Promise<Handler> {
   if (!env.SITE_URL && env.SITE_URL_PARAMETER)
     env.SITE_URL = await readParameter(env.SITE_URL_PARAMETER);
   const config = loadConfig(env);
-  const log = jsonLogger();
   const { app } = createRuntime(config, openStore(config), log);
   return handle(app) as unknown as Handler;
 }
@@ -40,5 +41,25 @@ export const handler: Handler = async (event, context) => {
     ready = undefined; // a failed cold start is retried on the next event
     throw error;
   });
-  return (await ready)(event, context);
+  let app: Handler;
+  try {
+    app = await ready;
+  } catch (error) {
+    // A thrown error would reach the client as API Gateway's bare 500; answer like the app does.
+    const misconfigured = error instanceof ConfigError;
+    log.error("cold start failed", {
+      reason: error instanceof Error ? error.message : String(error),
+    });
+    return {
+      statusCode: misconfigured ? 500 : 503,
+      headers: {
+        "content-type": "text/plain; charset=utf-8",
+        "cache-control": "no-store",
+        ...(misconfigured ? {} : { "retry-after": "30" }),
+      },
+      body: misconfigured ? "Internal server error\n" : "Service temporarily unavailable\n",
+      isBase64Encoded: false,
+    };
+  }
+  return app(event, context);
 };

@@ -14,14 +14,19 @@ export function negotiateEncoding(acceptEncoding: string | undefined): Encoding 
     if (!name) continue;
     let weight = 1;
     for (const p of params) {
-      const m = /^\s*q\s*=\s*([01](?:\.\d{0,3})?)\s*$/.exec(p);
-      if (m?.[1]) weight = Number(m[1]);
+      const [key, value = ""] = p.split("=").map((x) => x.trim());
+      if (key !== "q") continue;
+      // A malformed q-value (`q=abc`, `q=1.5`) makes the coding unusable rather than preferred.
+      weight = /^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$/.test(value) ? Number(value) : 0;
     }
     q.set(name.trim(), weight);
   }
   const weight = (name: string) => q.get(name) ?? q.get("*") ?? 0;
   const br = weight("br");
   const gzip = Math.max(weight("gzip"), q.get("x-gzip") ?? 0);
+  // identity is the fallback; it wins only when the client ranks it above every compression.
+  const identity = q.get("identity") ?? 0;
+  if (identity > br && identity > gzip) return "identity";
   if (br > 0 && br >= gzip) return "br";
   if (gzip > 0) return "gzip";
   return "identity";

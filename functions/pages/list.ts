@@ -1,12 +1,21 @@
 import type { ArticleMeta } from "../articles/article.ts";
 import { escapeHtml } from "../articles/html.ts";
 import type { Config } from "../config.ts";
+import { cursorAfter } from "../feeds/build.ts";
 import type { Scope } from "../feeds/scopes.ts";
 import { tagSlug } from "../feeds/scopes.ts";
 import { layout, timeTag } from "./layout.ts";
 
-/** The HTML index of a scope (the home page, a tag, an author): recent articles and its feeds. */
-export function listPage(config: Config, scope: Scope, limit: number): string {
+/**
+ * The HTML index of a scope (the home page, a tag, an author): one page of its articles (as
+ * `pageOf` cut it), a link to older ones, and its feeds.
+ */
+export function listPage(
+  config: Config,
+  scope: Scope,
+  shown: { items: ArticleMeta[]; next?: ArticleMeta },
+  limit: number,
+): string {
   const site = config.siteUrl;
   const title =
     scope.kind === "site"
@@ -15,7 +24,13 @@ export function listPage(config: Config, scope: Scope, limit: number): string {
         ? `${config.site.title}: ${scope.name}`
         : `${config.site.title}: ${scope.name}`;
   const base = `${site}${scope.path}`;
-  const items = scope.articles.slice(0, limit).map((a) => item(site, a));
+  const items = shown.items.map((a) => item(site, a));
+  const query = new URLSearchParams();
+  if (limit !== config.feedLimit) query.set("limit", String(limit));
+  if (shown.next) query.set("before", cursorAfter(shown.next));
+  const older = shown.next
+    ? `\n<p><a rel="next" href="${escapeHtml(scope.path ? base : `${site}/`)}?${escapeHtml(query.toString())}">Older articles</a></p>`
+    : "";
   const heading =
     scope.kind === "site"
       ? escapeHtml(config.site.title)
@@ -24,7 +39,7 @@ export function listPage(config: Config, scope: Scope, limit: number): string {
         : `Articles by ${escapeHtml(scope.name ?? "")}`;
   const body = `<h1>${heading}</h1>
 <p>Subscribe: <a href="${escapeHtml(base)}/feed.xml">RSS</a> · <a href="${escapeHtml(base)}/atom.xml">Atom</a> · <a href="${escapeHtml(base)}/feed.json">JSON Feed</a></p>
-${items.length ? `<ul class="articles">\n${items.join("\n")}\n</ul>` : "<p>No articles yet.</p>"}`;
+${items.length ? `<ul class="articles">\n${items.join("\n")}\n</ul>` : "<p>No articles yet.</p>"}${older}`;
   return layout(config, {
     title,
     body,
