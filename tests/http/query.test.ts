@@ -48,7 +48,7 @@ async function page(site: AppSite, path: string): Promise<{ ids: string[]; next?
     return { ids: doc.items.map((i) => i.id), ...(doc.next_url ? { next: doc.next_url } : {}) };
   }
   const ids = text
-    .split(/<(?:item|entry)>/)
+    .split(/<(?:item|entry)(?:\s[^>]*)?>/)
     .slice(1)
     .map((entry) => /<(?:guid[^>]*|id)>([^<]+)<\/(?:guid|id)>/.exec(entry)?.[1] as string);
   const next = /<(?:atom:)?link rel="next"[^>]*href="([^"]+)"/
