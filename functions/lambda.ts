@@ -23,6 +23,9 @@ async function init(): Promise<Handler> {
   const env: Record<string, string | undefined> = { ...process.env };
   if (!env.SITE_URL && env.SITE_URL_PARAMETER)
     env.SITE_URL = await readParameter(env.SITE_URL_PARAMETER);
+  // The local default (http://localhost:PORT) would put unreachable links in every feed.
+  if (!env.SITE_URL)
+    throw new ConfigError("SITE_URL (or SITE_URL_PARAMETER naming an SSM parameter) must be set");
   const config = loadConfig(env);
   const { app } = createRuntime(config, openStore(config), log);
   return handle(app) as unknown as Handler;

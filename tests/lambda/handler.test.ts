@@ -264,6 +264,15 @@ describe("Lambda cold starts", () => {
     expect(retried.statusCode).toBe(200);
   });
 
+  it("without SITE_URL (or its SSM parameter) refuses to serve localhost links", async () => {
+    const unset = await freshHandler({ CONTENT_DIR: content.dir });
+    const result = await invoke(unset, { path: "/feed.xml" });
+    expect(result.statusCode).toBe(500);
+    expect(result.body).toBe("Internal server error\n");
+    const logged = vi.mocked(console.error).mock.calls.map((c) => String(c[0]));
+    expect(logged.some((line) => line.includes("SITE_URL_PARAMETER"))).toBe(true);
+  });
+
   it("an unreachable SSM parameter → 503 (retryable), not an invocation error", async () => {
     const ssm = await freshHandler({
       CONTENT_DIR: content.dir,
