@@ -143,6 +143,16 @@ describe("rendered once per content version", () => {
     expect(store.lists).toBe(lists); // within REVALIDATE_SECONDS the store is not even listed
   });
 
+  it("concurrent first requests share one render", async () => {
+    const content = await folder(manyArticles(5));
+    const site = appFor(new FolderStore(content.dir));
+    const bodies = await Promise.all(
+      Array.from({ length: 12 }, () => site.get("/atom.xml").then((r) => r.text())),
+    );
+    expect(new Set(bodies).size).toBe(1);
+    expect(site.catalog.bodies).toBe(5); // one body per entry, once
+  });
+
   it("catalog.invalidate() after a change gives new bytes and a new ETag; unchanged files are not re-read", async () => {
     const content = await folder(manyArticles(4));
     const store = new CountingStore(content.dir);
