@@ -5,6 +5,7 @@ import { ConfigError } from "./errors.ts";
 import { jsonLogger, type Logger } from "./log.ts";
 import { createRuntime } from "./runtime.ts";
 import { openStore } from "./storage/open.ts";
+import { snapshotNotifier } from "./websub/notify.ts";
 
 /** Local adapter: the same app on Node's HTTP server, reloading content when files change. */
 function main(): void {
@@ -21,8 +22,24 @@ function main(): void {
   }
   const store = openStore(config);
   const { app, catalog } = createRuntime(config, store, log);
+  // With HUB_URL, the hub hears about every feed that changed: after the watcher reloads, and on
+  // a timer for what no file event announces (a future-dated article going live, an S3 store).
+  const notifier = config.hubUrl
+    ? snapshotNotifier({ catalog, siteUrl: config.siteUrl, hubUrl: config.hubUrl, log })
+    : undefined;
+  if (notifier) {
+    void notifier.check();
+    setInterval(() => void notifier.check(), Math.max(config.revalidateSeconds, 5) * 1000).unref();
+  }
   if (config.store.kind === "folder")
-    watchFolder(config.store.dir, () => catalog.invalidate(), log);
+    watchFolder(
+      config.store.dir,
+      () => {
+        catalog.invalidate();
+        void notifier?.check();
+      },
+      log,
+    );
 
   const server = serve({ fetch: app.fetch, port: config.port }, (info) => {
     log.info("Dateline is serving", {
