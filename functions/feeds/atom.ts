@@ -15,7 +15,7 @@ export function renderAtom(doc: FeedDocument): string {
     updated: doc.updated,
     generator: "Dateline",
     author: person(doc.author, s),
-    ...(doc.links.stylesheet ? { stylesheet: doc.links.stylesheet } : {}),
+    ...(doc.links.stylesheet ? { stylesheet: s.text(doc.links.stylesheet) } : {}),
     ...(doc.links.hub ? { hub: s.url(doc.links.hub) } : {}),
     feedLinks: { atom: s.url(doc.links.self) },
   });
@@ -34,7 +34,10 @@ export function renderAtom(doc: FeedDocument): string {
     });
     // `feed` guesses enclosure types from file extensions and drops lengths; write them here.
     const enclosures = [
-      ...(entry.image && imageType(entry.image)
+      // The image once: an attachment with the same URL carries more (length, title).
+      ...(entry.image &&
+      imageType(entry.image) &&
+      !entry.attachments.some((a) => a.url === entry.image)
         ? [{ url: entry.image, type: imageType(entry.image) as string }]
         : []),
       ...entry.attachments,

@@ -60,6 +60,12 @@ export interface FeedRequest {
   before?: Cursor;
   /** Base path of this format's document, e.g. `/tags/x/feed.xml` (for self and next links). */
   documentPath: string;
+  /**
+   * Whether the reader chose `limit` (`?limit=`). Links then keep it; otherwise each page gets
+   * its default size: FEED_LIMIT for the subscription document, PAGE_SIZE for archive pages.
+   * Default: true when `limit` differs from this page's default.
+   */
+  explicitLimit?: boolean;
 }
 
 /** Builds the format-neutral feed model for one page of a scope. */
@@ -71,9 +77,12 @@ export async function buildFeed(
   const { scope, limit, before } = request;
   const site = config.siteUrl;
   const page = pageOf(scope.articles, limit, before);
+  const explicit = request.explicitLimit ?? limit !== (before ? config.pageSize : config.feedLimit);
   const query = (extra: Record<string, string>) => {
     const params = new URLSearchParams();
-    if (limit !== config.feedLimit) params.set("limit", String(limit));
+    // `before` makes the target an archive page; `limit` only when it is not the target's default.
+    const targetDefault = extra.before ? config.pageSize : config.feedLimit;
+    if (explicit && limit !== targetDefault) params.set("limit", String(limit));
     for (const [k, v] of Object.entries(extra)) params.set(k, v);
     const text = params.toString();
     return text ? `?${text}` : "";
@@ -108,6 +117,8 @@ export async function buildFeed(
         ? { next: `${site}${request.documentPath}${query({ before: cursorAfter(page.next) })}` }
         : {}),
       ...(config.hubUrl ? { hub: config.hubUrl } : {}),
+      // Browsers that open an RSS or Atom document render it through this XSLT as a readable page.
+      stylesheet: `${site}/feed.xsl`,
     },
     entries,
   };

@@ -17,7 +17,7 @@ export function renderRss(doc: FeedDocument): string {
     updated: doc.updated,
     generator: "Dateline",
     ...(doc.ttlMinutes > 0 ? { ttl: doc.ttlMinutes } : {}),
-    ...(doc.links.stylesheet ? { stylesheet: doc.links.stylesheet } : {}),
+    ...(doc.links.stylesheet ? { stylesheet: s.text(doc.links.stylesheet) } : {}),
     // Setting the self link makes `feed` declare the atom namespace; the links themselves are
     // replaced below so next/first/hub can join self.
     feedLinks: { rss: s.url(doc.links.self) },

@@ -8,10 +8,12 @@ import { renderAtom } from "../feeds/atom.ts";
 import { buildFeed, type Cursor, pageOf } from "../feeds/build.ts";
 import { renderJson } from "../feeds/json.ts";
 import type { FeedDocument } from "../feeds/model.ts";
+import { renderOpml } from "../feeds/opml.ts";
 import { renderRss } from "../feeds/rss.ts";
 import { type Scope, scopesOf } from "../feeds/scopes.ts";
 import type { Logger } from "../log.ts";
 import { articlePage } from "../pages/article.ts";
+import { FEED_XSL, FEED_XSL_MODIFIED } from "../pages/feed-xsl.ts";
 import { listPage } from "../pages/list.ts";
 import { parseBefore, parseLimit } from "./query.ts";
 import { type Representation, represent, VersionedCache } from "./representation.ts";
@@ -45,6 +47,8 @@ function isBrowserPage(request: Request): boolean {
   if (request.headers.get("sec-fetch-dest") === "document") return true;
   return /^\s*text\/html\b/i.test(request.headers.get("accept") ?? "");
 }
+/** The stylesheet changes only with a deploy. */
+const STYLESHEET_MAX_AGE = 86_400;
 /** Longest path answered at all; longer ones are refused before any work. */
 const MAX_PATH = 1024;
 /** Resources whose last answer is remembered so Last-Modified never goes backwards. */
@@ -79,10 +83,13 @@ export function createApp({ config, catalog, log, now = Date.now }: AppDeps): Ho
   const hubLinks = (self: string): Record<string, string> =>
     config.hubUrl ? { link: `<${config.hubUrl}>; rel="hub", <${self}>; rel="self"` } : {};
 
-  const paging = (url: URL): { limit: number; before?: Cursor } => {
-    const limit = parseLimit(url.searchParams.getAll("limit"), config.feedLimit);
+  // Archive pages (with a cursor) hold PAGE_SIZE items unless the reader chose a limit.
+  const paging = (url: URL): { limit: number; before?: Cursor; explicitLimit: boolean } => {
     const before = parseBefore(url.searchParams.getAll("before"));
-    return before ? { limit, before } : { limit };
+    const explicitLimit = url.searchParams.has("limit");
+    const fallback = before ? config.pageSize : config.feedLimit;
+    const limit = parseLimit(url.searchParams.getAll("limit"), fallback);
+    return before ? { limit, before, explicitLimit } : { limit, explicitLimit };
   };
 
   const app = new Hono({ strict: true });
@@ -99,13 +106,14 @@ export function createApp({ config, catalog, log, now = Date.now }: AppDeps): Ho
     format: FormatName,
     url: URL,
   ) => {
-    const { limit, before } = paging(url);
+    const { limit, before, explicitLimit } = paging(url);
     const documentPath = `${scope.path}/${format}`;
-    const key = `${documentPath}|${limit}|${before ? `${before.seconds}-${before.slug}` : ""}`;
+    const key = `${documentPath}|${limit}${explicitLimit ? "!" : ""}|${before ? `${before.seconds}-${before.slug}` : ""}`;
     const rep = await reps.get(snapshot.version, key, async () => {
       const doc = await buildFeed(config, catalog, {
         scope,
         limit,
+        explicitLimit,
         ...(before ? { before } : {}),
         documentPath,
       });
@@ -200,6 +208,32 @@ export function createApp({ config, catalog, log, now = Date.now }: AppDeps): Ho
   scopeRoutes("/authors/:name", (snapshot, name) =>
     found(scopesOf(snapshot).authors.get(slugify(name ?? "")), "No such author"),
   );
+
+  // Subscription list of every feed (OPML 2.0), announced by rel="outline" on every page.
+  route("/opml.xml", async (req, snap) => {
+    const rep = await reps.get(snap.version, "opml", async () =>
+      monotonic(
+        "opml",
+        represent(
+          renderOpml(config, scopesOf(snap), snap.lastModified),
+          "text/x-opml; charset=utf-8",
+          snap.lastModified,
+          cacheControl(maxAge),
+        ),
+      ),
+    );
+    return respond(req, rep);
+  });
+
+  // The XSLT named by the RSS and Atom documents: their readable browser view.
+  const stylesheet = represent(
+    FEED_XSL,
+    "text/xsl; charset=utf-8",
+    FEED_XSL_MODIFIED,
+    cacheControl(STYLESHEET_MAX_AGE),
+  );
+  app.get("/feed.xsl", (c) => respond(c.req.raw, stylesheet));
+  app.all("/feed.xsl", () => plain(405, "Method not allowed", { allow: "GET, HEAD" }));
 
   route("/articles/:slug", async (req, snap, params) => {
     const meta = found(snap.bySlug.get(params.slug ?? ""), "No such article");

@@ -28,6 +28,8 @@ export function layout(
         `<link rel="alternate" type="application/feed+json" title="${escapeHtml(f.title)} (JSON Feed)" href="${escapeHtml(f.json)}">`,
     )
     .join("\n");
+  // Every page offers the subscription list of all feeds (the OPML autodiscovery convention).
+  const outline = `<link rel="outline" type="text/x-opml" title="${escapeHtml(config.site.title)}: all feeds (OPML)" href="${escapeHtml(config.siteUrl)}/opml.xml">`;
   return `<!doctype html>
 <html lang="${escapeHtml(opts.lang ?? config.site.language)}">
 <head>
@@ -36,6 +38,7 @@ export function layout(
 <title>${escapeHtml(opts.title)}</title>
 <link rel="canonical" href="${escapeHtml(opts.canonical)}">
 ${discovery}
+${outline}
 <style>${STYLE}</style>
 </head>
 <body>
