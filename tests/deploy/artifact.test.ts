@@ -10,11 +10,12 @@ import { createServer, type Server } from "node:http";
 import { isBuiltin } from "node:module";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import { build } from "esbuild";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseArticle } from "../../functions/articles/parse.ts";
 import { type S3rver, startS3rver } from "../support/s3rver.ts";
 import {
   bodyBytes,
+  type FunctionArtifact,
   filesOf,
   header,
   type LambdaHost,
@@ -44,19 +45,23 @@ let lambda: LambdaHost;
 let contentKeys: string[];
 
 /**
- * The function's environment as the stack synthesizes it, with the bucket reference resolved
- * to the local server and `overrides` applied (undefined deletes).
+ * A function's environment as the stack synthesizes it, with the bucket reference resolved to
+ * `server` and `overrides` applied (undefined deletes).
  */
-function functionEnv(overrides: Record<string, string | undefined>): Record<string, string> {
+function envOf(
+  fn: FunctionArtifact,
+  server: S3rver,
+  overrides: Record<string, string | undefined> = {},
+): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(synth.feedFunction.environment)) {
+  for (const [name, value] of Object.entries(fn.environment)) {
     if (typeof value === "string") env[name] = value;
-    else if (name === "CONTENT_BUCKET") env[name] = s3.bucket;
+    else if (name === "CONTENT_BUCKET") env[name] = server.bucket;
     else throw new Error(`${name} is a CloudFormation expression the test cannot resolve`);
   }
   const merged: Record<string, string | undefined> = {
     ...env,
-    ...s3.env,
+    ...server.env,
     // What the Lambda runtime sets, and quiet the SDK's Node 20 notice (Lambda runs Node 24).
     TZ: ":UTC",
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
@@ -65,6 +70,11 @@ function functionEnv(overrides: Record<string, string | undefined>): Record<stri
   return Object.fromEntries(
     Object.entries(merged).filter((entry): entry is [string, string] => entry[1] !== undefined),
   );
+}
+
+/** The feed function's environment on the shared server. */
+function functionEnv(overrides: Record<string, string | undefined>): Record<string, string> {
+  return envOf(synth.feedFunction, s3, overrides);
 }
 
 beforeAll(async () => {
@@ -418,5 +428,134 @@ describe("the synthesized environment, verbatim", () => {
     } finally {
       await cold.dispose();
     }
+  });
+});
+
+/** An SQS batch as Lambda's event source mapping delivers it, one message per body. */
+function sqsBatch(bodies: unknown[]): unknown {
+  return {
+    Records: bodies.map((body, i) => ({
+      messageId: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
+      receiptHandle: `handle-${i}`,
+      body: JSON.stringify(body),
+      attributes: {
+        ApproximateReceiveCount: "1",
+        SentTimestamp: String(Date.now()),
+        SenderId: "AIDAEXAMPLE",
+        ApproximateFirstReceiveTimestamp: String(Date.now()),
+      },
+      messageAttributes: {},
+      md5OfBody: "",
+      eventSource: "aws:sqs",
+      eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:ArticleEvents",
+      awsRegion: "us-east-1",
+    })),
+  };
+}
+
+/** The notification S3 sends to the queue for one upload (keys are URL-encoded, `+` for space). */
+function s3Notification(bucket: string, key: string, size: number): unknown {
+  return {
+    Records: [
+      {
+        eventVersion: "2.1",
+        eventSource: "aws:s3",
+        awsRegion: "us-east-1",
+        eventTime: new Date().toISOString(),
+        eventName: "ObjectCreated:Put",
+        s3: {
+          s3SchemaVersion: "1.0",
+          configurationId: "ArticleEvents",
+          bucket: { name: bucket, arn: `arn:aws:s3:::${bucket}` },
+          object: {
+            key: encodeURIComponent(key).replaceAll("%2F", "/").replaceAll("%20", "+"),
+            size,
+            sequencer: "0065A1B2C3D4E5F6",
+          },
+        },
+      },
+    ],
+  };
+}
+
+describe("the article manifest: synthesized indexer and feed function together", () => {
+  let server: S3rver;
+
+  beforeEach(async () => {
+    server = await startS3rver();
+    const files = await filesOf(synth.content.dir);
+    await server.putMany(
+      files.map(([key, bytes]) => [synth.content.destinationPrefix + key, bytes]),
+    );
+  });
+
+  afterEach(async () => {
+    await server?.dispose();
+  });
+
+  const indexer = (): FunctionArtifact => {
+    expect(synth.indexerFunction, "the stack has a queue-fed indexer").toBeDefined();
+    return synth.indexerFunction as FunctionArtifact;
+  };
+
+  /** Runs one event through a fresh indexer process. */
+  async function index(event: unknown): Promise<void> {
+    const fn = indexer();
+    const host = await startLambdaHost(fn.bundleFile, fn.exportName, envOf(fn, server));
+    try {
+      await host.invokeEvent(event);
+      expect(host.logs().filter((l) => l.level === "error" || l.level === "raw")).toEqual([]);
+    } finally {
+      await host.dispose();
+    }
+  }
+
+  /** Bodies of the site feeds from a fresh (cold) feed function, and the S3 traffic it caused. */
+  async function coldFeeds(overrides: Record<string, string | undefined> = {}) {
+    const fn = synth.feedFunction;
+    const host = await startLambdaHost(
+      fn.bundleFile,
+      fn.exportName,
+      envOf(fn, server, { SITE_URL_PARAMETER: undefined, SITE_URL, ...overrides }),
+    );
+    try {
+      await server.clearRequests();
+      const bodies: Record<string, string> = {};
+      for (const name of FEED_NAMES) {
+        const result = await host.invoke({ path: `/${name}`, query: "limit=100" });
+        expect(result.statusCode, name).toBe(200);
+        bodies[name] = text(result);
+      }
+      const requests = await server.requests();
+      return { bodies, lists: requests.filter((r) => r.url.includes("list-type=2")) };
+    } finally {
+      await host.dispose();
+    }
+  }
+
+  it("builds the manifest from the bucket, and a cold feed function serves identical feeds from it without listing", async () => {
+    const manifestKey = String(synth.feedFunction.environment.CONTENT_MANIFEST ?? "");
+    expect(manifestKey).not.toBe("");
+    const listed = await coldFeeds({ CONTENT_MANIFEST: undefined });
+    expect(listed.lists.length).toBeGreaterThan(0);
+
+    await index(sqsBatch([{ rebuild: true }]));
+    const fromManifest = await coldFeeds();
+    expect(fromManifest.lists).toEqual([]);
+    expect(fromManifest.bodies).toEqual(listed.bodies);
+  });
+
+  it("turns an S3 upload event, delivered through the queue, into a new item for a cold feed function", async () => {
+    await index(sqsBatch([{ rebuild: true }]));
+    const key = `${synth.content.destinationPrefix}breaking/harbour storm warning.md`;
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    const body = `---\ntitle: Storm warning for the harbour\ndate: ${yesterday}\n---\n\nFerries stay in port tonight.\n`;
+    await server.put(key, body);
+    await index(sqsBatch([s3Notification(server.bucket, key, Buffer.byteLength(body))]));
+
+    const { bodies, lists } = await coldFeeds();
+    expect(lists).toEqual([]);
+    const feed = JSON.parse(bodies["feed.json"] as string) as { items: { title: string }[] };
+    expect(feed.items.map((i) => i.title)).toContain("Storm warning for the harbour");
   });
 });

@@ -24,27 +24,32 @@ type AssetsManifest = {
   files: Record<string, { displayName?: string; source: { path: string; packaging?: string } }>;
 };
 
+/** A synthesized Lambda function and what its runtime would load. */
+export interface FunctionArtifact {
+  logicalId: string;
+  /** Display name of its code asset in the assets manifest, e.g. `FeedFunction/Code`. */
+  assetName: string;
+  /** The folder Lambda would unzip: the bundle and its source map. */
+  assetDir: string;
+  /** The file the runtime loads, from Handler `index.handler`: `<assetDir>/index.mjs`. */
+  bundleFile: string;
+  exportName: string;
+  runtime: string;
+  memorySize: number;
+  timeout: number;
+  /** Environment as synthesized; CloudFormation intrinsics (e.g. the bucket Ref) kept as objects. */
+  environment: Record<string, unknown>;
+}
+
 /** The synthesized feed function and everything needed to run it. */
 export interface Synthesized {
   /** The cloud assembly directory (`--output`). */
   outDir: string;
   stackName: string;
   resources: Record<string, Resource>;
-  feedFunction: {
-    logicalId: string;
-    /** Display name of its code asset in the assets manifest, e.g. `FeedFunction/Code`. */
-    assetName: string;
-    /** The folder Lambda would unzip: the bundle and its source map. */
-    assetDir: string;
-    /** The file the runtime loads, from Handler `index.handler`: `<assetDir>/index.mjs`. */
-    bundleFile: string;
-    exportName: string;
-    runtime: string;
-    memorySize: number;
-    timeout: number;
-    /** Environment as synthesized; CloudFormation intrinsics (e.g. the bucket Ref) kept as objects. */
-    environment: Record<string, unknown>;
-  };
+  feedFunction: FunctionArtifact;
+  /** The function fed by the article-event queue (keeps the manifest current), if any. */
+  indexerFunction: FunctionArtifact | undefined;
   content: {
     assetName: string;
     /** The BucketDeployment's source, as files on disk. */
@@ -119,14 +124,34 @@ export async function locate(outDir: string): Promise<Synthesized> {
   if (feedFunctions.length !== 1) {
     throw new Error(`expected one function behind the HTTP API, found ${feedFunctions.length}`);
   }
-  const [logicalId, fn] = feedFunctions[0] as [string, Resource];
-  const code = fn.Properties.Code as { S3Key?: string };
-  const codeAsset = assetOf(code.S3Key);
-  const [fileBase, exportName] = String(fn.Properties.Handler).split(".") as [string, string];
-  const bundleFile = ["mjs", "js", "cjs"]
-    .map((ext) => join(codeAsset.path, `${fileBase}.${ext}`))
-    .find((file) => existsSync(file));
-  if (!bundleFile) throw new Error(`no ${fileBase}.mjs/.js in ${codeAsset.path}`);
+  const artifactOf = (logicalId: string): FunctionArtifact => {
+    const fn = resources[logicalId] as Resource;
+    const codeAsset = assetOf((fn.Properties.Code as { S3Key?: string }).S3Key);
+    const [fileBase, exportName] = String(fn.Properties.Handler).split(".") as [string, string];
+    const bundleFile = ["mjs", "js", "cjs"]
+      .map((ext) => join(codeAsset.path, `${fileBase}.${ext}`))
+      .find((file) => existsSync(file));
+    if (!bundleFile) throw new Error(`no ${fileBase}.mjs/.js in ${codeAsset.path}`);
+    return {
+      logicalId,
+      assetName: codeAsset.name,
+      assetDir: codeAsset.path,
+      bundleFile,
+      exportName,
+      runtime: String(fn.Properties.Runtime),
+      memorySize: Number(fn.Properties.MemorySize),
+      timeout: Number(fn.Properties.Timeout),
+      environment:
+        (fn.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)
+          ?.Variables ?? {},
+    };
+  };
+  const feedFunction = artifactOf((feedFunctions[0] as [string, Resource])[0]);
+  const indexers = Object.values(resources)
+    .filter((r) => r.Type === "AWS::Lambda::EventSourceMapping")
+    .map((r) => (r.Properties.FunctionName as { Ref?: string }).Ref)
+    .filter((id): id is string => id !== undefined && resources[id] !== undefined);
+  if (indexers.length > 1) throw new Error(`expected at most one queue consumer: ${indexers}`);
 
   const deployments = Object.values(resources).filter(
     (r) => r.Type === "Custom::CDKBucketDeployment",
@@ -142,18 +167,8 @@ export async function locate(outDir: string): Promise<Synthesized> {
     outDir,
     stackName,
     resources,
-    feedFunction: {
-      logicalId,
-      assetName: codeAsset.name,
-      assetDir: codeAsset.path,
-      bundleFile,
-      exportName,
-      runtime: String(fn.Properties.Runtime),
-      memorySize: Number(fn.Properties.MemorySize),
-      timeout: Number(fn.Properties.Timeout),
-      environment:
-        (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables ?? {},
-    },
+    feedFunction,
+    indexerFunction: indexers[0] === undefined ? undefined : artifactOf(indexers[0]),
     content: {
       assetName: contentAsset.name,
       dir: await asFolder(contentAsset.path),
@@ -277,6 +292,8 @@ export interface LambdaHost {
   readonly importRss: number;
   /** The response, how long the handler took (ms) and the host's RSS (bytes) afterwards. */
   invoke(request: HttpRequest): Promise<LambdaResult & { ms: number; rss: number }>;
+  /** Any event (e.g. an SQS batch): whatever the handler returned. */
+  invokeEvent(event: unknown): Promise<{ result: unknown; ms: number; rss: number }>;
   /** JSON log lines the function wrote (stdout and stderr), parsed where possible. */
   logs(): Record<string, unknown>[];
   dispose(): Promise<void>;
@@ -323,13 +340,16 @@ export function startLambdaHost(
   let nextId = 0;
   const pending = new Map<
     number,
-    { resolve: (r: LambdaResult & { ms: number; rss: number }) => void; reject: (e: Error) => void }
+    {
+      resolve: (r: { result: unknown; ms: number; rss: number }) => void;
+      reject: (e: Error) => void;
+    }
   >();
   child.on("message", (message: unknown) => {
     const m = message as {
       type: string;
       id: number;
-      result?: LambdaResult;
+      result?: unknown;
       message?: string;
       ms: number;
       rss: number;
@@ -337,7 +357,7 @@ export function startLambdaHost(
     const waiter = pending.get(m.id);
     if (!waiter) return;
     pending.delete(m.id);
-    if (m.type === "result" && m.result) waiter.resolve({ ...m.result, ms: m.ms, rss: m.rss });
+    if (m.type === "result") waiter.resolve({ result: m.result, ms: m.ms, rss: m.rss });
     else waiter.reject(new Error(`handler threw: ${m.message}`));
   });
   child.on("exit", (code, signal) => {
@@ -361,15 +381,25 @@ export function startLambdaHost(
         reject(new Error(`the bundle failed to load: ${m.message}`));
         return;
       }
+      const invokeEvent = (event: unknown) => {
+        const id = ++nextId;
+        return new Promise<{ result: unknown; ms: number; rss: number }>(
+          (resolveInvoke, rejectInvoke) => {
+            pending.set(id, { resolve: resolveInvoke, reject: rejectInvoke });
+            child.send({ type: "invoke", id, event });
+          },
+        );
+      };
       resolvePromise({
         importMs: m.importMs ?? Number.NaN,
         importRss: m.rss ?? Number.NaN,
-        invoke(request) {
-          const id = ++nextId;
-          return new Promise((resolveInvoke, rejectInvoke) => {
-            pending.set(id, { resolve: resolveInvoke, reject: rejectInvoke });
-            child.send({ type: "invoke", id, event: httpEvent(request) });
-          });
+        invokeEvent,
+        async invoke(request) {
+          const { result, ms, rss } = await invokeEvent(httpEvent(request));
+          if (typeof result !== "object" || result === null || !("statusCode" in result)) {
+            throw new Error(`not an HTTP API result: ${JSON.stringify(result)}`);
+          }
+          return { ...(result as LambdaResult), ms, rss };
         },
         logs: () => [...lines],
         dispose: () =>
