@@ -5,10 +5,10 @@ export const HEADLINE_MAX = 110;
 
 /**
  * `date 2019-04-16 SEOUL (BLOOMBERG)- Body…`: the date marker, then a dateline of a place and
- * a source in parentheses, then a hyphen or dash (with or without spaces) before the body.
+ * a source in parentheses, then a hyphen or dash (or `--`, with or without spaces) before the body.
  */
 const WIRE = /^\s*date[ \t]+(\d{4}-\d{2}-\d{2})(?:[ \t]+|[ \t]*\n\s*)/i;
-const DATELINE = /^([^\n()]{1,80}?)[ \t]*\(([^\n()]{1,80})\)[ \t]*[-‐‑‒–—―][ \t]*/;
+const DATELINE = /^([^\n()]{1,80}?)[ \t]*\(([^\n()]{1,80})\)[ \t]*[-‐‑‒–—―]{1,2}[ \t]*/;
 
 export interface WireArticle {
   date: string;

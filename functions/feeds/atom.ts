@@ -1,10 +1,11 @@
 import { Feed } from "feed";
 import type { Person } from "../articles/article.ts";
 import type { FeedDocument } from "./model.ts";
-import { imageType, mediaType, SafeStrings, xmlEscape } from "./xml-safe.ts";
+import { imageType, mediaType, SafeStrings, withAbsoluteUrls, xmlEscape } from "./xml-safe.ts";
 
 /** Renders Atom 1.0 with `feed`, behind the SafeStrings layer. Valid for the W3C validator. */
-export function renderAtom(doc: FeedDocument): string {
+export function renderAtom(input: FeedDocument): string {
+  const doc = withAbsoluteUrls(input);
   const s = new SafeStrings();
   const feed = new Feed({
     title: s.text(doc.title),

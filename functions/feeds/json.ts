@@ -1,7 +1,7 @@
 import type { Person } from "../articles/article.ts";
 import { stripXmlIllegal } from "../articles/text.ts";
 import type { FeedDocument } from "./model.ts";
-import { mediaType } from "./xml-safe.ts";
+import { mediaType, withAbsoluteUrls } from "./xml-safe.ts";
 
 /** JSON Feed 1.1 as https://www.jsonfeed.org/version/1.1/ defines it. */
 export interface JsonFeed {
@@ -44,7 +44,8 @@ interface JsonItem {
 }
 
 /** Renders JSON Feed 1.1 from the feed model (not `feed`'s json1(), which writes version 1.0). */
-export function renderJson(doc: FeedDocument): string {
+export function renderJson(input: FeedDocument): string {
+  const doc = withAbsoluteUrls(input);
   const feed: JsonFeed = {
     version: "https://jsonfeed.org/version/1.1",
     title: doc.title,

@@ -1,12 +1,13 @@
 import { Feed } from "feed";
 import type { FeedDocument } from "./model.ts";
-import { imageType, mediaType, SafeStrings } from "./xml-safe.ts";
+import { imageType, mediaType, SafeStrings, withAbsoluteUrls } from "./xml-safe.ts";
 
 const ROOT =
   '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/">';
 
 /** Renders RSS 2.0 with `feed`, behind the SafeStrings layer. Valid for the W3C validator. */
-export function renderRss(doc: FeedDocument): string {
+export function renderRss(input: FeedDocument): string {
+  const doc = withAbsoluteUrls(input);
   const s = new SafeStrings();
   const feed = new Feed({
     title: s.rssText(doc.title),

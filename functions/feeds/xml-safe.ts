@@ -1,4 +1,5 @@
 import { stripXmlIllegal } from "../articles/text.ts";
+import type { FeedDocument } from "./model.ts";
 
 /** Escapes text for XML element content and attribute values. */
 export function xmlEscape(value: string): string {
@@ -128,4 +129,44 @@ export function imageType(url: string): string | undefined {
     svg: "image/svg+xml",
   };
   return ext ? types[ext] : undefined;
+}
+
+/** `url` made absolute against `base` when it is relative; undefined when it cannot be. */
+function absoluteAgainst(url: string, base: string): string | undefined {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(url)) return url;
+  try {
+    return new URL(url, base).href;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The document with every entry URL (link, image, attachments, author pages) absolute against the
+ * site page. buildFeed already resolves them; a renderer must still never emit a relative URL
+ * (readers resolve it against the feed, `feed` throws on it) whoever built the document.
+ */
+export function withAbsoluteUrls(doc: FeedDocument): FeedDocument {
+  const base = doc.links.alternate;
+  return {
+    ...doc,
+    entries: doc.entries.map((entry) => {
+      const image = entry.image ? absoluteAgainst(entry.image, base) : undefined;
+      const { image: _image, ...rest } = entry;
+      return {
+        ...rest,
+        url: absoluteAgainst(entry.url, base) ?? entry.url,
+        ...(image ? { image } : {}),
+        attachments: entry.attachments.flatMap((a) => {
+          const url = absoluteAgainst(a.url, base);
+          return url ? [{ ...a, url }] : [];
+        }),
+        authors: entry.authors.map((p) => {
+          const url = p.url ? absoluteAgainst(p.url, base) : undefined;
+          const { url: _url, ...person } = p;
+          return url ? { ...person, url } : person;
+        }),
+      };
+    }),
+  };
 }

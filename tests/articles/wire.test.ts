@@ -60,11 +60,14 @@ describe("wire format variants", () => {
     [" – ", "spaced en dash"],
     [" — ", "spaced em dash"],
     ["—", "em dash with no spaces"],
+    [" -- ", "double hyphen"],
+    ["--", "double hyphen with no spaces"],
   ])("reads the dateline separator %j (%s)", (separator) => {
     const { article } = parseText(KEY, wireFile({ separator }));
     expect(article.dateline).toBe("LAGOS (DATELINE NEWS)");
     expect(article.authors).toEqual([{ name: "Dateline News" }]);
     expect(article.body).toMatch(/^Lagos opened the first section/);
+    expect(article.title).toMatch(/^Lagos opened/);
   });
 
   it.each(["   ", "\n\n", " \t\n "])(

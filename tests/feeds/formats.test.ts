@@ -102,4 +102,34 @@ describe("RSS, Atom and JSON Feed agree", () => {
       expect(first).not.toContain(String(new Date().getUTCFullYear() + 1));
     }
   });
+
+  it("resolve relative entry, image, attachment and author URLs against the site page", () => {
+    const doc = feedDoc({
+      entries: [
+        feedEntry({
+          url: "/articles/harbour",
+          image: "/img/ferry.jpg",
+          attachments: [{ url: "audio/ep1.mp3", type: "audio/mpeg", size: 5 }],
+          authors: [{ name: "Kim", url: "/people/kim" }],
+        }),
+      ],
+    });
+    const rss = parseRssFeed(renderRss(doc)).items?.[0];
+    expect(rss?.link).toBe(`${SITE}/articles/harbour`);
+    expect(rss?.enclosures?.[0]?.url).toBe(`${SITE}/audio/ep1.mp3`);
+    const atom = parseAtomFeed(renderAtom(doc)).entries?.[0];
+    expect(atom?.links?.map((l) => l.href)).toEqual([
+      `${SITE}/articles/harbour`,
+      `${SITE}/img/ferry.jpg`,
+      `${SITE}/audio/ep1.mp3`,
+    ]);
+    expect(atom?.authors?.[0]?.uri).toBe(`${SITE}/people/kim`);
+    const json = JSON.parse(renderJson(doc)).items[0];
+    expect(json.url).toBe(`${SITE}/articles/harbour`);
+    expect(json.image).toBe(`${SITE}/img/ferry.jpg`);
+    expect(json.attachments[0].url).toBe(`${SITE}/audio/ep1.mp3`);
+    expect(json.authors[0].url).toBe(`${SITE}/people/kim`);
+    const rssOnlyImage = renderRss(feedDoc({ entries: [feedEntry({ image: "img/a.png" })] }));
+    expect(parseRssFeed(rssOnlyImage).items?.[0]?.enclosures?.[0]?.url).toBe(`${SITE}/img/a.png`);
+  });
 });
