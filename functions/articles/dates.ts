@@ -1,6 +1,6 @@
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATE_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(?: ?(Z|[+-]\d{2}:?\d{2}))?$/i;
 
 export interface ParsedDate {
   date: Date;
@@ -9,7 +9,8 @@ export interface ParsedDate {
 }
 
 /**
- * Parses `YYYY-MM-DD` (midnight UTC) or an ISO 8601 date-time. Returns undefined for anything
+ * Parses `YYYY-MM-DD` (midnight UTC) or an ISO 8601 date-time (also Jekyll's
+ * `2024-03-05 09:30:00 +0900`). Returns undefined for anything
  * else, including impossible calendar dates such as 2024-02-30.
  */
 export function parseArticleDate(value: string): ParsedDate | undefined {
