@@ -458,7 +458,9 @@ export class DatelineStack extends Stack {
       defaultTtl: Duration.seconds(0),
       minTtl: Duration.seconds(0),
       maxTtl: Duration.days(1),
-      headerBehavior: CacheHeaderBehavior.none(),
+      // Browsers opening /feed.xml get application/xml so the XSLT view applies; readers don't
+      // send Sec-Fetch-Dest, so this adds one variant, not one per client.
+      headerBehavior: CacheHeaderBehavior.allowList("Sec-Fetch-Dest"),
       queryStringBehavior: CacheQueryStringBehavior.allowList("limit", "before"),
       enableAcceptEncodingGzip: true,
       enableAcceptEncodingBrotli: true,

@@ -42,11 +42,16 @@ const HTML = "text/html; charset=utf-8";
  */
 const XML_FOR_BROWSERS = "application/xml; charset=utf-8";
 
-/** A top-level browser navigation (not a feed reader or a script). */
+/**
+ * A top-level browser navigation (not a feed reader or a script). Only Sec-Fetch-Dest decides:
+ * it is one short header that CloudFront can put in its cache key (see infra/stack.ts), where
+ * keying on Accept would split the cache per client.
+ */
 function isBrowserPage(request: Request): boolean {
-  if (request.headers.get("sec-fetch-dest") === "document") return true;
-  return /^\s*text\/html\b/i.test(request.headers.get("accept") ?? "");
+  return request.headers.get("sec-fetch-dest") === "document";
 }
+/** RSS and Atom vary on Sec-Fetch-Dest as well as on Accept-Encoding (see isBrowserPage). */
+const XML_FEED_VARY = { vary: "Accept-Encoding, Sec-Fetch-Dest" };
 /** The stylesheet changes only with a deploy. */
 const STYLESHEET_MAX_AGE = 86_400;
 /** Longest path answered at all; longer ones are refused before any work. */
@@ -127,12 +132,17 @@ export function createApp({ config, catalog, log, now = Date.now }: AppDeps): Ho
           type,
           latest(itemsOf(scope.articles, doc), now()),
           cacheControl(maxAge),
-          hubLinks(doc.links.self),
+          { ...hubLinks(doc.links.self), ...(format === "feed.json" ? {} : XML_FEED_VARY) },
         ),
       );
     });
-    const browser = format !== "feed.json" && isBrowserPage(request);
-    return respond(request, browser ? { ...rep, contentType: XML_FOR_BROWSERS } : rep);
+    if (format === "feed.json" || !isBrowserPage(request)) return respond(request, rep);
+    // Another content type is another representation: it gets its own strong ETag.
+    return respond(request, {
+      ...rep,
+      contentType: XML_FOR_BROWSERS,
+      etag: `${rep.etag.slice(0, -1)}-xml"`,
+    });
   };
 
   const page = async (

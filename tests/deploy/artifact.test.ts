@@ -351,7 +351,7 @@ describe("the synthesized handler on API Gateway v2 events", () => {
         const label = `${name} ${encoding}`;
         expect(result.statusCode, label).toBe(200);
         expect(header(result, "content-encoding"), label).toBe(encoding);
-        expect(header(result, "vary"), label).toBe("Accept-Encoding");
+        expect(header(result, "vary"), label).toContain("Accept-Encoding");
         expect(result.isBase64Encoded, label).toBe(true);
         const compressed = bodyBytes(result);
         expect(Number(header(result, "content-length")), label).toBe(compressed.byteLength);

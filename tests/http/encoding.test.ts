@@ -82,7 +82,7 @@ describe("compressed responses", () => {
       const identity = await site.get(path);
       const plain = await bytes(identity);
       expect(identity.headers.get("content-encoding")).toBeNull();
-      expect(identity.headers.get("vary")).toBe("Accept-Encoding");
+      expect(identity.headers.get("vary")).toContain("Accept-Encoding");
       const etags = new Set([identity.headers.get("etag")]);
       for (const [accept, encoding] of [
         ["br", "br"],
@@ -92,7 +92,7 @@ describe("compressed responses", () => {
         const res = await site.get(path, { "accept-encoding": accept });
         expect(res.status).toBe(200);
         expect(res.headers.get("content-encoding")).toBe(encoding);
-        expect(res.headers.get("vary")).toBe("Accept-Encoding");
+        expect(res.headers.get("vary")).toContain("Accept-Encoding");
         expect(res.headers.get("content-type")).toBe(identity.headers.get("content-type"));
         const body = await bytes(res);
         expect(Number(res.headers.get("content-length"))).toBe(body.byteLength);
@@ -118,7 +118,7 @@ describe("compressed responses", () => {
       const res = await site.get("/feed.xml", { "accept-encoding": accept, "if-none-match": tag });
       expect(res.status, accept).toBe(304);
       expect(await res.text()).toBe("");
-      expect(res.headers.get("vary")).toBe("Accept-Encoding");
+      expect(res.headers.get("vary")).toContain("Accept-Encoding");
     }
     const gzip = await site.get("/feed.json", { "accept-encoding": "gzip" });
     const again = await site.get("/feed.json", {

@@ -358,7 +358,7 @@ describe("CloudFront", () => {
         ParametersInCacheKeyAndForwardedToOrigin: {
           EnableAcceptEncodingGzip: true,
           EnableAcceptEncodingBrotli: true,
-          HeadersConfig: { HeaderBehavior: "none" },
+          HeadersConfig: { HeaderBehavior: "whitelist", Headers: ["Sec-Fetch-Dest"] },
           CookiesConfig: { CookieBehavior: "none" },
           QueryStringsConfig: {
             QueryStringBehavior: "whitelist",
