@@ -28,8 +28,9 @@ export function renderAtom(input: FeedDocument): string {
       link: s.url(entry.url),
       date: entry.updated,
       published: entry.published,
-      description: s.textAsHtml(entry.summary),
-      content: s.html(entry.contentHtml),
+      // Blank summary or content elements are flagged (NotBlank); the alternate link suffices.
+      ...(entry.summary.trim() ? { description: s.textAsHtml(entry.summary) } : {}),
+      ...(entry.contentHtml.trim() ? { content: s.html(entry.contentHtml) } : {}),
       author: entry.authors.map((author) => person(author, s)),
       category: entry.tags.map((tag) => ({ term: s.text(tag) })),
     });

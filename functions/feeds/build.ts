@@ -90,7 +90,10 @@ export async function buildFeed(
   const base = `${site}${scope.path}`;
   const self = `${site}${request.documentPath}${query(before ? { before: `${before.seconds}-${before.slug}` } : {})}`;
   const entries = await Promise.all(page.items.map((meta) => entryOf(config, catalog, meta)));
-  const updated = page.items.reduce((max, a) => Math.max(max, a.updated.getTime()), 0);
+  // A page past the last article (a stale cursor) still says when its scope last changed: an
+  // epoch date reads as implausible to validators and readers.
+  const dated = page.items.length > 0 ? page.items : scope.articles;
+  const updated = dated.reduce((max, a) => Math.max(max, a.updated.getTime()), 0);
   const label =
     scope.kind === "tag"
       ? `${config.site.title}: ${scope.name}`

@@ -115,6 +115,15 @@ describe("Atom 1.0", () => {
     expect(entry?.content).toEqual({ value: "<p>a &lt; b</p>", type: "html" });
   });
 
+  it("leaves out a blank summary or content instead of writing empty elements", () => {
+    const xml = renderAtom(feedDoc({ entries: [feedEntry({ summary: " ", contentHtml: "" })] }));
+    expect(xmllintErrors(xml)).toBe("");
+    const entry = parseAtomFeed(xml).entries?.[0];
+    expect(entry?.summary).toBeUndefined();
+    expect(entry?.content).toBeUndefined();
+    expect(entry?.links?.[0]?.rel).toBe("alternate");
+  });
+
   it("writes an entry without authors validly: the feed author covers it", () => {
     const xml = renderAtom(feedDoc({ entries: [feedEntry({ authors: [] })] }));
     expect(xmllintErrors(xml)).toBe("");

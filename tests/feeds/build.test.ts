@@ -211,6 +211,18 @@ describe("buildFeed: paging", () => {
     expect(pageOf(withNew, 2, cursor).items.map((a) => a.slug)).toEqual(["s3", "s2"]);
   });
 
+  it("dates a page past the last article by its scope, not 1970", async () => {
+    const { catalog, snapshot } = await catalogOf(files);
+    const doc = await buildFeed(configFor(), catalog, {
+      scope: scopesOf(snapshot).site,
+      limit: 3,
+      documentPath: "/feed.xml",
+      before: { seconds: Math.floor(Date.parse("2024-01-01T00:00:00Z") / 1000), slug: "zzz" },
+    });
+    expect(doc.entries).toEqual([]);
+    expect(doc.updated.toISOString()).toBe("2024-05-07T12:00:00.000Z");
+  });
+
   it.each(["", "abc", "12-", "-slug", "12-a b", "1234567890123-a"])(
     "refuses the malformed cursor %j",
     (value) => {
