@@ -22,14 +22,16 @@ export function renderAtom(input: FeedDocument): string {
   });
   const extraLinks = new Map<string, string>();
   for (const entry of doc.entries) {
+    const summary = entry.summary.trim() || (entry.contentHtml.trim() ? "" : entry.title);
     feed.addItem({
       title: s.textAsHtml(entry.title),
       id: s.url(entry.id),
       link: s.url(entry.url),
       date: entry.updated,
       published: entry.published,
-      // Blank summary or content elements are flagged (NotBlank); the alternate link suffices.
-      ...(entry.summary.trim() ? { description: s.textAsHtml(entry.summary) } : {}),
+      // Blank summary or content elements are flagged (NotBlank); an entry with neither is flagged
+      // too (MissingTextualContent), so a title-only article repeats its title as the summary.
+      ...(summary ? { description: s.textAsHtml(summary) } : {}),
       ...(entry.contentHtml.trim() ? { content: s.html(entry.contentHtml) } : {}),
       author: entry.authors.map((author) => person(author, s)),
       category: entry.tags.map((tag) => ({ term: s.text(tag) })),

@@ -116,12 +116,23 @@ describe("Atom 1.0", () => {
   });
 
   it("leaves out a blank summary or content instead of writing empty elements", () => {
-    const xml = renderAtom(feedDoc({ entries: [feedEntry({ summary: " ", contentHtml: "" })] }));
-    expect(xmllintErrors(xml)).toBe("");
+    const noSummary = renderAtom(feedDoc({ entries: [feedEntry({ summary: " " })] }));
+    expect(xmllintErrors(noSummary)).toBe("");
+    expect(parseAtomFeed(noSummary).entries?.[0]?.summary).toBeUndefined();
+    const noContent = parseAtomFeed(
+      renderAtom(feedDoc({ entries: [feedEntry({ contentHtml: "" })] })),
+    );
+    expect(noContent.entries?.[0]?.content).toBeUndefined();
+    expect(noContent.entries?.[0]?.summary?.value).toBe("The new terminal opened on Tuesday.");
+  });
+
+  it("gives a title-only entry its title as summary, so it has some text", () => {
+    const xml = renderAtom(
+      feedDoc({ entries: [feedEntry({ title: "Ferry & bus", summary: "", contentHtml: "" })] }),
+    );
     const entry = parseAtomFeed(xml).entries?.[0];
-    expect(entry?.summary).toBeUndefined();
     expect(entry?.content).toBeUndefined();
-    expect(entry?.links?.[0]?.rel).toBe("alternate");
+    expect(decodeHtmlText(entry?.summary?.value ?? "")).toBe("Ferry & bus");
   });
 
   it("writes an entry without authors validly: the feed author covers it", () => {
