@@ -33,7 +33,11 @@ async function init(): Promise<Handler> {
 
 async function readParameter(name: string): Promise<string | undefined> {
   const { SSMClient, GetParameterCommand } = await import("@aws-sdk/client-ssm");
-  const client = new SSMClient({});
+  // Bounded like the S3 store: a stalled SSM call must end in a 503, not the Lambda timeout.
+  const client = new SSMClient({
+    maxAttempts: 2,
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
+  });
   const result = await client.send(new GetParameterCommand({ Name: name }));
   return result.Parameter?.Value;
 }
