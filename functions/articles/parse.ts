@@ -12,6 +12,11 @@ import { creditSource, deriveHeadline, looksLikeWire, parseWire } from "./wire.t
 /** Articles above this size are refused (a long feature is ~50 KB). */
 export const MAX_ARTICLE_BYTES = 1024 * 1024;
 const SUMMARY_MAX = 280;
+/**
+ * Text looked at to derive a title or summary: far more than they keep, and a bound on the work,
+ * since sentence splitting and inline Markdown take quadratic time on some huge paragraphs.
+ */
+const DERIVE_SOURCE_MAX = 4_000;
 
 export interface ParseResult {
   article: Article;
@@ -125,7 +130,7 @@ function fromWire(key: string, body: string, fm: FrontMatter): Derived {
   const first = wire.paragraphs[0] ?? "";
   return {
     date: wire.date,
-    title: deriveHeadline(first),
+    title: deriveHeadline(first.slice(0, DERIVE_SOURCE_MAX)),
     summary: summarize(first),
     authors: wire.source ? [{ name: creditSource(wire.source) }] : [],
     body: wire.paragraphs.join("\n\n"),
@@ -135,14 +140,16 @@ function fromWire(key: string, body: string, fm: FrontMatter): Derived {
 
 function fromMarkdown(body: string): Derived {
   // A leading `# Heading` is the title when front matter has none; it is not repeated in the body.
-  const heading = /^\s*#[ \t]+(.+?)[ \t#]*\n/.exec(body);
+  // The closing `#`s are trimmed outside the regex: `(.+?)[ \t#]*\n` backtracks quadratically.
+  const heading = /^\s*#[ \t]+([^\n]*)\n/.exec(body);
+  const headingText = heading ? trimEnd(heading[1] ?? "", " \t#") : "";
   const rest = heading ? body.slice(heading[0].length) : body;
-  const firstParagraph = plainText(
-    rest.split(/\n[ \t]*\n/).find((p) => /\p{L}|\p{N}/u.test(p) && !/^\s*(#|```|<)/.test(p)) ?? "",
-  );
+  const paragraph =
+    rest.split(/\n[ \t]*\n/).find((p) => /\p{L}|\p{N}/u.test(p) && !/^\s*(#|```|<)/.test(p)) ?? "";
+  const firstParagraph = plainText(paragraph.slice(0, DERIVE_SOURCE_MAX));
   return {
-    ...(heading?.[1]
-      ? { title: plainText(heading[1]) }
+    ...(headingText
+      ? { title: plainText(headingText.slice(0, DERIVE_SOURCE_MAX)) }
       : firstParagraph
         ? { title: deriveHeadline(firstParagraph) }
         : {}),
@@ -150,6 +157,13 @@ function fromMarkdown(body: string): Derived {
     authors: [],
     body: heading ? rest : body,
   };
+}
+
+/** `text` without any of `chars` at its end (a loop: no regex backtracking). */
+function trimEnd(text: string, chars: string): string {
+  let end = text.length;
+  while (end > 0 && chars.includes(text.charAt(end - 1))) end--;
+  return text.slice(0, end);
 }
 
 /** Markdown inline source → plain text (tags dropped, entities decoded). */
