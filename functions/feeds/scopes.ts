@@ -47,10 +47,16 @@ function group(
   names: (a: ArticleMeta) => string[],
 ): Map<string, Scope> {
   const groups = new Map<string, { spellings: Map<string, number>; articles: ArticleMeta[] }>();
+  // The same names recur across thousands of articles: slugify each spelling once.
+  const slugs = new Map<string, string>();
   for (const article of articles) {
     const seen = new Set<string>();
     for (const name of names(article)) {
-      const slug = slugify(name);
+      let slug = slugs.get(name);
+      if (slug === undefined) {
+        slug = slugify(name);
+        slugs.set(name, slug);
+      }
       if (!slug || seen.has(slug)) continue;
       seen.add(slug);
       let g = groups.get(slug);

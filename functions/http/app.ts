@@ -7,7 +7,6 @@ import { NotFoundError, toHttpError } from "../errors.ts";
 import { renderAtom } from "../feeds/atom.ts";
 import { buildFeed, type Cursor, pageOf } from "../feeds/build.ts";
 import { renderJson } from "../feeds/json.ts";
-import type { FeedDocument } from "../feeds/model.ts";
 import { renderOpml } from "../feeds/opml.ts";
 import { renderRss } from "../feeds/rss.ts";
 import { type Scope, scopesOf } from "../feeds/scopes.ts";
@@ -130,7 +129,8 @@ export function createApp({ config, catalog, log, now = Date.now }: AppDeps): Ho
         represent(
           render(doc),
           type,
-          latest(itemsOf(scope.articles, doc), now()),
+          // The page's own articles (a binary search), not a scan of the whole scope.
+          latest(pageOf(scope.articles, limit, before).items, now()),
           cacheControl(maxAge),
           { ...hubLinks(doc.links.self), ...(format === "feed.json" ? {} : XML_FEED_VARY) },
         ),
@@ -279,10 +279,4 @@ function latest(articles: ArticleMeta[], now: number): Date {
   let max = 0;
   for (const a of articles) max = Math.max(max, a.updated.getTime(), a.modified.getTime());
   return new Date(Math.floor(Math.min(max, now) / 1000) * 1000);
-}
-
-/** The scope's articles that made it into a feed document. */
-function itemsOf(articles: ArticleMeta[], doc: FeedDocument): ArticleMeta[] {
-  const ids = new Set(doc.entries.map((e) => e.id));
-  return articles.filter((a) => ids.has(a.id));
 }
