@@ -206,7 +206,7 @@ export class Indexer {
       if (!response.Body) throw new Error("response without a body");
       const bytes = await readBody(response.Body, signal);
       try {
-        const entries = new Map(decodeManifest(bytes).map((e) => [e.key, e]));
+        const entries = new Map((await decodeManifest(bytes)).map((e) => [e.key, e]));
         this.#manifest = { etag: response.ETag, entries };
         return this.#manifest;
       } catch (error) {
@@ -281,7 +281,9 @@ export class Indexer {
       for (const warning of warnings)
         this.#o.log.warn("article warning", { file: key, reason: warning });
       const { body: _body, dateline: _dateline, ...meta } = article;
-      return { key, version, meta };
+      // A copy: fields sliced from the source text would otherwise keep all of it alive, for
+      // every article the indexer holds (~300 MB of Markdown at 100,000 articles).
+      return { key, version, meta: structuredClone(meta) };
     } catch (error) {
       const reasons =
         error instanceof ArticleError

@@ -215,7 +215,8 @@ export class Catalog {
       for (const warning of warnings)
         this.#options.log.warn("article warning", { file: file.key, reason: warning });
       const { body: _body, dateline: _dateline, ...meta } = article;
-      return { version: file.version, meta };
+      // A copy: fields sliced from the source text would otherwise keep all of it alive.
+      return { version: file.version, meta: structuredClone(meta) };
     } catch (error) {
       const reasons =
         error instanceof ArticleError

@@ -113,7 +113,7 @@ export class S3Store implements ArticleStore {
     }
     let index: ArticleIndex;
     try {
-      index = { entries: decodeManifest(bytes) };
+      index = { entries: await decodeManifest(bytes) };
     } catch (error) {
       this.#manifest = undefined;
       throw new ManifestError(`s3://${this.#bucket}/${manifestKey}: ${(error as Error).message}`, {

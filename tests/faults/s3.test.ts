@@ -304,8 +304,8 @@ describe("indexer under a lost race", () => {
         Key: lib.manifestKey,
       }),
     );
-    const keys = decodeManifest(
-      (await stored.Body?.transformToByteArray()) ?? new Uint8Array(),
+    const keys = (
+      await decodeManifest((await stored.Body?.transformToByteArray()) ?? new Uint8Array())
     ).map((e) => e.key);
     expect(keys).toContain(mine);
     expect(keys).toContain(theirs);

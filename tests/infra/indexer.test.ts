@@ -276,7 +276,7 @@ describe("the synthesized indexer bundle", () => {
     const written = await s3.client.send(
       new GetObjectCommand({ Bucket: s3.bucket, Key: "index/manifest.json.gz" }),
     );
-    const entries = decodeManifest(
+    const entries = await decodeManifest(
       (await written.Body?.transformToByteArray()) ?? new Uint8Array(),
     );
     // The first manifest comes from a full listing: b.md too, though only a.md's event came.

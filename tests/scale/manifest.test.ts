@@ -3,14 +3,21 @@
  * code from S3 event records, safe under concurrent and reordered events, and read by the feed
  * runtime with one GET at a cold start instead of listing and reading every article.
  */
+import { gunzipSync, gzipSync } from "node:zlib";
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { corpus } from "../../bench/corpus.ts";
+import type { ArticleMeta } from "../../functions/articles/article.ts";
 import { loadConfig } from "../../functions/config.ts";
 import { Indexer } from "../../functions/indexer.ts";
 import { memoryLogger } from "../../functions/log.ts";
 import { createRuntime } from "../../functions/runtime.ts";
-import { decodeManifest, manifestKeyFor } from "../../functions/storage/manifest.ts";
+import {
+  decodeManifest,
+  encodeManifest,
+  ManifestError,
+  manifestKeyFor,
+} from "../../functions/storage/manifest.ts";
 import { S3Store } from "../../functions/storage/s3.ts";
 import type { IndexedArticle } from "../../functions/storage/store.ts";
 import { s3Record, sqsEvent } from "../support/s3-events.ts";
@@ -91,7 +98,7 @@ async function library(count: number, seed = 7) {
         new GetObjectCommand({ Bucket: s3.bucket, Key: manifestKey }),
       );
       const bytes = await response.Body?.transformToByteArray();
-      return new Map(decodeManifest(bytes ?? new Uint8Array()).map((e) => [e.key, e]));
+      return new Map((await decodeManifest(bytes ?? new Uint8Array())).map((e) => [e.key, e]));
     },
     /** What the server saw since the last clearRequests(), by kind. */
     traffic: async () => {
@@ -133,6 +140,100 @@ async function body(app: ReturnType<Library["runtime"]>["app"], path: string) {
   expect(response.status, path).toBe(200);
   return response.text();
 }
+
+describe("manifest format", () => {
+  const meta = (overrides: Partial<ArticleMeta>): ArticleMeta => ({
+    key: "2024/a.md",
+    version: '"etag-a"',
+    modified: new Date("2024-03-05T10:00:00Z"),
+    id: "urn:uuid:00000000-0000-5000-8000-000000000001",
+    slug: "a",
+    title: "Zoë’s “festival” 축제 🎉 & <friends>",
+    date: new Date("2024-03-05T00:30:00.123Z"),
+    updated: new Date("2024-03-06T00:00:00Z"),
+    authors: [
+      { name: "김서연" },
+      { name: "Ana", email: "ana@example.com", url: "https://ana.example" },
+    ],
+    tags: ["축제", "Culture"],
+    summary: "First paragraph… with an ellipsis",
+    attachments: [
+      {
+        url: "https://x.example/a.mp3",
+        type: "audio/mpeg",
+        size: 12,
+        title: "Ep",
+        durationSeconds: 1.5,
+      },
+    ],
+    draft: true,
+    format: "wire",
+    image: "/img/a.jpg",
+    lang: "ko",
+    ...overrides,
+  });
+
+  it("round-trips every field exactly, and broken entries with their reason", async () => {
+    const full = meta({});
+    const plain = meta({
+      key: "b.md",
+      slug: "b",
+      attachments: [],
+      draft: false,
+      format: "markdown",
+    });
+    delete plain.image;
+    delete plain.lang;
+    const broken = {
+      key: "c.md",
+      version: "v3",
+      modified: new Date(1_000),
+      error: "date: missing",
+    };
+    const entries = [
+      { key: full.key, version: full.version, meta: full },
+      { key: plain.key, version: plain.version, meta: plain },
+      broken,
+    ];
+    const decoded = await decodeManifest(encodeManifest(entries));
+    expect(decoded).toEqual([entries[0], entries[1], broken]);
+    expect(
+      Object.keys((decoded.find((e) => e.key === "b.md") as { meta: object }).meta),
+    ).not.toContain("image");
+  });
+
+  it("is plain ASCII JSON lines, the same bytes for the same entries in any order", () => {
+    const a = { key: "a.md", version: "1", meta: meta({ key: "a.md" }) };
+    const b = { key: "b.md", version: "2", meta: meta({ key: "b.md", slug: "b" }) };
+    const one = encodeManifest([a, b]);
+    expect(one.equals(encodeManifest([b, a]))).toBe(true);
+    const text = gunzipSync(one).toString("latin1");
+    expect([...text].every((c) => c === "\n" || (c >= " " && c <= "~"))).toBe(true);
+    expect(text.trim().split("\n")).toHaveLength(3);
+  });
+
+  it("refuses a manifest cut short, another format, or garbage", async () => {
+    const lines = gunzipSync(
+      encodeManifest([
+        { key: "a.md", version: "1", meta: meta({ key: "a.md" }) },
+        { key: "b.md", version: "2", meta: meta({ key: "b.md", slug: "b" }) },
+      ]),
+    )
+      .toString()
+      .trim()
+      .split("\n");
+    const cut = gzipSync(`${lines.slice(0, 2).join("\n")}\n`);
+    await expect(decodeManifest(cut)).rejects.toThrow(/holds 1 entries, its header says 2/);
+    await expect(decodeManifest(encodeManifest([]).subarray(0, 12))).rejects.toBeInstanceOf(
+      ManifestError,
+    );
+    await expect(decodeManifest(gzipSync('{"format":"other","version":1}\n'))).rejects.toThrow(
+      /not a dateline-manifest/,
+    );
+    await expect(decodeManifest(gzipSync(`${lines[0]}\n["a.md", 1]\n`))).rejects.toThrow(/line 2/);
+    await expect(decodeManifest(Buffer.from("not gzip"))).rejects.toBeInstanceOf(ManifestError);
+  });
+});
 
 describe("indexer", () => {
   it("builds the manifest from S3 event records: every article, the broken one with its reason", async () => {
