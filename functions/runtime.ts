@@ -11,13 +11,22 @@ export interface Runtime {
   catalog: Catalog;
 }
 
-/** Wires config, store and logger into the catalog and the HTTP app. */
+/**
+ * Wires config, store and logger into the catalog and the HTTP app. `background`: timed store
+ * checks run behind the current snapshot (the local server, whose watcher reports changes).
+ */
 export function createRuntime(
   config: Config,
   store: ArticleStore,
   log: Logger,
   now: () => number = Date.now,
+  { background = false }: { background?: boolean } = {},
 ): Runtime {
-  const catalog = new Catalog(store, { revalidateMs: config.revalidateSeconds * 1000, log, now });
+  const catalog = new Catalog(store, {
+    revalidateMs: config.revalidateSeconds * 1000,
+    log,
+    now,
+    background,
+  });
   return { app: createApp({ config, catalog, log, now }), catalog };
 }

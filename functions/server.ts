@@ -21,7 +21,9 @@ function main(): void {
     throw error;
   }
   const store = openStore(config);
-  const { app, catalog } = createRuntime(config, store, log);
+  // Timed checks in the background: a request never waits for a folder scan (seconds at
+  // 100,000 files); changes the watcher sees are still waited for.
+  const { app, catalog } = createRuntime(config, store, log, Date.now, { background: true });
   // With HUB_URL, the hub hears about every feed that changed: after the watcher reloads, and on
   // a timer for what no file event announces (a future-dated article going live, an S3 store).
   const notifier = config.hubUrl

@@ -1,0 +1,121 @@
+/**
+ * Background revalidation (the local server's catalog): once loaded, a timed check of the store
+ * runs behind the current snapshot, so no request waits for a scan of a big folder; a check
+ * forced by the watcher (invalidate()) and a cold load are still waited for.
+ */
+import { describe, expect, it } from "vitest";
+import { Catalog } from "../../functions/articles/catalog.ts";
+import { memoryLogger } from "../../functions/log.ts";
+import type { StoredFile } from "../../functions/storage/store.ts";
+import { articleFile } from "../fixtures/articles.ts";
+import { memoryStore } from "../fixtures/store.ts";
+
+/** A memory store whose list() waits until the test opens the gate (a slow folder scan). */
+function gatedStore() {
+  const inner = memoryStore({ "a.md": articleFile({ title: "First", slug: "a" }) });
+  let open: () => void = () => {};
+  let gate: Promise<void> = Promise.resolve();
+  let lists = 0;
+  const store = {
+    ...inner,
+    location: "gated",
+    read: inner.read,
+    async list(): Promise<StoredFile[]> {
+      lists++;
+      await gate;
+      return inner.list();
+    },
+  };
+  return {
+    store,
+    inner,
+    lists: () => lists,
+    close: () => {
+      gate = new Promise<void>((resolve) => {
+        open = resolve;
+      });
+    },
+    open: () => open(),
+  };
+}
+
+function catalogOf(store: ConstructorParameters<typeof Catalog>[0], background: boolean) {
+  const clock = { now: Date.parse("2025-01-01T00:00:00Z") };
+  const log = memoryLogger();
+  const catalog = new Catalog(store, {
+    revalidateMs: 60_000,
+    now: () => clock.now,
+    log,
+    background,
+  });
+  return { catalog, clock, log };
+}
+
+const titles = async (catalog: Catalog) => (await catalog.snapshot()).articles.map((a) => a.title);
+
+describe("catalog revalidation in the background", () => {
+  it("answers a timed check from the current snapshot, and shows the change once it is done", async () => {
+    const g = gatedStore();
+    const { catalog, clock } = catalogOf(g.store, true);
+    expect(await titles(catalog)).toEqual(["First"]);
+
+    g.inner.put("b.md", articleFile({ title: "Second", slug: "b", date: "2024-03-06" }));
+    g.close();
+    clock.now += 60_000;
+    // The scan is stuck, yet the request is answered at once with what was loaded.
+    expect(await titles(catalog)).toEqual(["First"]);
+    expect(await titles(catalog)).toEqual(["First"]);
+    expect(g.lists()).toBe(2); // the load, and one check in flight (not one per request)
+
+    g.open();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(await titles(catalog)).toEqual(["Second", "First"]);
+  });
+
+  it("still waits for a check forced by invalidate() (the watcher saw a change)", async () => {
+    const g = gatedStore();
+    const { catalog } = catalogOf(g.store, true);
+    await catalog.snapshot();
+    g.inner.put("b.md", articleFile({ title: "Second", slug: "b", date: "2024-03-06" }));
+    catalog.invalidate();
+    expect(await titles(catalog)).toEqual(["Second", "First"]);
+  });
+
+  it("waits for the cold load", async () => {
+    const g = gatedStore();
+    g.close();
+    const { catalog } = catalogOf(g.store, true);
+    let done = false;
+    const pending = catalog.snapshot().then((s) => {
+      done = true;
+      return s;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(done).toBe(false);
+    g.open();
+    expect((await pending).articles).toHaveLength(1);
+  });
+
+  it("keeps serving, and logs, when a background check fails", async () => {
+    const g = gatedStore();
+    const { catalog, clock, log } = catalogOf(g.store, true);
+    await catalog.snapshot();
+    g.inner.fail(new Error("disk gone"));
+    clock.now += 60_000;
+    expect(await titles(catalog)).toEqual(["First"]);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(log.entries.map((e) => e.message)).toContain(
+      "article store check failed; serving the last good articles",
+    );
+    expect(await titles(catalog)).toEqual(["First"]);
+  });
+
+  it("without the option, the request that triggers a check waits for it (the default)", async () => {
+    const g = gatedStore();
+    const { catalog, clock } = catalogOf(g.store, false);
+    await catalog.snapshot();
+    g.inner.put("b.md", articleFile({ title: "Second", slug: "b", date: "2024-03-06" }));
+    clock.now += 60_000;
+    expect(await titles(catalog)).toEqual(["Second", "First"]);
+  });
+});
