@@ -240,6 +240,8 @@ export class DatelineStack extends Stack {
       // CommonJS dependencies bundled into ESM call require(): give them one.
       banner:
         "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+      // `feed` pulls in xml-js's XML parser and with it sax (21 KB); Dateline only writes XML.
+      esbuildArgs: { "--alias:sax": join(REPO_ROOT, "infra", "bundle", "sax-stub.cjs") },
     };
 
     this.feedFunction = new NodejsFunction(this, "FeedFunction", {
