@@ -56,6 +56,7 @@ import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { StringParameter } from "aws-cdk-lib/aws-ssm";
 import type { Construct } from "constructs";
 import { manifestKeyFor } from "../functions/storage/manifest.ts";
+import { grantArticleRead } from "./grants.ts";
 import { type DatelineSettings, settingsFromContext } from "./settings.ts";
 import { WebSubPublisher } from "./websub.ts";
 
@@ -179,21 +180,7 @@ export class DatelineStack extends Stack {
       description: "Dateline feed function: reads articles/ (and the site URL parameter)",
     });
     functionLogGroup.grantWrite(functionRole);
-    functionRole.addToPolicy(
-      new PolicyStatement({
-        sid: "ReadArticles",
-        actions: ["s3:GetObject"],
-        resources: [this.articleBucket.arnForObjects(`${CONTENT_PREFIX}*`)],
-      }),
-    );
-    functionRole.addToPolicy(
-      new PolicyStatement({
-        sid: "ListArticles",
-        actions: ["s3:ListBucket"],
-        resources: [this.articleBucket.bucketArn],
-        conditions: { StringLike: { "s3:prefix": [`${CONTENT_PREFIX}*`] } },
-      }),
-    );
+    grantArticleRead(functionRole, this.articleBucket, CONTENT_PREFIX);
     functionRole.addToPolicy(
       new PolicyStatement({
         sid: "ReadManifest",
@@ -332,21 +319,7 @@ export class DatelineStack extends Stack {
       description: "Dateline indexer: reads articles/, reads and writes the article manifest",
     });
     indexerLogGroup.grantWrite(indexerRole);
-    indexerRole.addToPolicy(
-      new PolicyStatement({
-        sid: "ReadArticles",
-        actions: ["s3:GetObject"],
-        resources: [this.articleBucket.arnForObjects(`${CONTENT_PREFIX}*`)],
-      }),
-    );
-    indexerRole.addToPolicy(
-      new PolicyStatement({
-        sid: "ListArticles",
-        actions: ["s3:ListBucket"],
-        resources: [this.articleBucket.bucketArn],
-        conditions: { StringLike: { "s3:prefix": [`${CONTENT_PREFIX}*`] } },
-      }),
-    );
+    grantArticleRead(indexerRole, this.articleBucket, CONTENT_PREFIX);
     indexerRole.addToPolicy(
       new PolicyStatement({
         sid: "ReadWriteManifest",

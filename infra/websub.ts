@@ -9,6 +9,7 @@ import { type BundlingOptions, NodejsFunction } from "aws-cdk-lib/aws-lambda-nod
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Bucket, CfnBucket } from "aws-cdk-lib/aws-s3";
 import { Construct } from "constructs";
+import { grantArticleRead } from "./grants.ts";
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -50,22 +51,7 @@ export class WebSubPublisher extends Construct {
       description: "Dateline WebSub publisher: reads changed articles, pings the hub",
     });
     logGroup.grantWrite(role);
-    role.addToPolicy(
-      new PolicyStatement({
-        sid: "ReadArticles",
-        actions: ["s3:GetObject"],
-        resources: [bucket.arnForObjects(`${prefix}*`)],
-      }),
-    );
-    // Lets a missing key answer 404 (NoSuchKey) instead of 403.
-    role.addToPolicy(
-      new PolicyStatement({
-        sid: "ListArticles",
-        actions: ["s3:ListBucket"],
-        resources: [bucket.bucketArn],
-        conditions: { StringLike: { "s3:prefix": [`${prefix}*`] } },
-      }),
-    );
+    grantArticleRead(role, bucket, prefix);
     if ("parameterArn" in props.siteUrl) {
       role.addToPolicy(
         new PolicyStatement({
