@@ -21,6 +21,8 @@ export interface DatelineSettings {
   cacheMaxAge: number;
   /** Number of items per feed. */
   feedLimit: number;
+  /** Number of items per archive page (`?before=`). */
+  pageSize: number;
   /** WebSub hub advertised in the feeds. */
   hubUrl?: string;
 }
@@ -35,6 +37,7 @@ export const CONTEXT_KEYS = {
   certificateArn: "dateline:certificateArn",
   cacheMaxAge: "dateline:cacheMaxAge",
   feedLimit: "dateline:feedLimit",
+  pageSize: "dateline:pageSize",
   hubUrl: "dateline:hubUrl",
 } as const;
 
@@ -107,6 +110,7 @@ export function parseSettings(read: ContextReader): DatelineSettings {
 
   const cacheMaxAge = wholeNumber(read, k.cacheMaxAge, 300, 0, 31_536_000, problems);
   const feedLimit = wholeNumber(read, k.feedLimit, 20, 1, 100, problems);
+  const pageSize = wholeNumber(read, k.pageSize, 20, 1, 100, problems);
 
   const hubUrl = optionalText(read, k.hubUrl, problems);
   if (hubUrl !== undefined && !isHttpUrl(hubUrl)) {
@@ -129,6 +133,7 @@ export function parseSettings(read: ContextReader): DatelineSettings {
     ...(customDomain !== undefined ? { customDomain } : {}),
     cacheMaxAge,
     feedLimit,
+    pageSize,
     ...(hubUrl !== undefined ? { hubUrl } : {}),
   };
 }

@@ -207,6 +207,7 @@ export class DatelineStack extends Stack {
       SITE_LANGUAGE: settings.siteLanguage,
       SITE_AUTHOR: settings.siteAuthor,
       FEED_LIMIT: String(settings.feedLimit),
+      PAGE_SIZE: String(settings.pageSize),
       CACHE_MAX_AGE: String(settings.cacheMaxAge),
       REVALIDATE_SECONDS: String(REVALIDATE_SECONDS),
       NODE_OPTIONS: "--enable-source-maps",

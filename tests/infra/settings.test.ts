@@ -27,6 +27,7 @@ describe("Dateline settings from CDK context", () => {
       siteAuthor: "Dateline",
       cacheMaxAge: 300,
       feedLimit: 20,
+      pageSize: 20,
     });
   });
 
@@ -50,6 +51,8 @@ describe("Dateline settings from CDK context", () => {
     ["dateline:feedLimit", "lots", "dateline:feedLimit must be a whole number from 1 to 100"],
     ["dateline:feedLimit", 0, "dateline:feedLimit must be a whole number from 1 to 100"],
     ["dateline:feedLimit", 2.5, "dateline:feedLimit must be a whole number from 1 to 100"],
+    ["dateline:pageSize", 0, "dateline:pageSize must be a whole number from 1 to 100"],
+    ["dateline:pageSize", "many", "dateline:pageSize must be a whole number from 1 to 100"],
     ["dateline:cacheMaxAge", -1, "dateline:cacheMaxAge must be a whole number from 0 to 31536000"],
     ["dateline:siteLanguage", "English", "dateline:siteLanguage must be a language tag"],
     ["dateline:siteTitle", "", "dateline:siteTitle is required"],

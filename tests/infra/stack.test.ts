@@ -158,6 +158,7 @@ describe("feed function", () => {
       SITE_LANGUAGE: "en",
       SITE_AUTHOR: "Dateline",
       FEED_LIMIT: "20",
+      PAGE_SIZE: "20",
       CACHE_MAX_AGE: "300",
       REVALIDATE_SECONDS: "60",
       NODE_OPTIONS: "--enable-source-maps",
