@@ -1,0 +1,568 @@
+/**
+ * `npm run bench`: every figure of Dateline's performance in one run, side by side with the
+ * naive baseline and its target. Medians of many in-process iterations (hrtime), or of several
+ * fresh runtimes / fresh processes for cold starts; never single runs.
+ *
+ *   npm run bench                   100, 1,000 and 10,000 articles (folder and S3 on s3rver)
+ *   npm run bench -- --full         also 100,000 articles (first run: ~10 min to upload/index)
+ *   npm run bench -- --quick        fewer iterations (a smoke run)
+ *   npm run bench -- --sizes=100,1000 --no-s3 --no-bundle
+ *   npm run bench -- --load         the 30 s autocannon load test instead (bench/load.ts)
+ *
+ * Corpora are generated deterministically (seed 1) and cached under .tmp/corpus; the S3 copies
+ * live in .tmp/s3rver. Timings are of this machine and only comparable within one run.
+ */
+import { spawnSync } from "node:child_process";
+import { readFileSync, statSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { gzipSync } from "node:zlib";
+import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { build, type Metafile } from "esbuild";
+import type { Hono } from "hono";
+import { loadConfig } from "../functions/config.ts";
+import { Indexer } from "../functions/indexer.ts";
+import { memoryLogger } from "../functions/log.ts";
+import { createRuntime } from "../functions/runtime.ts";
+import { FolderStore } from "../functions/storage/folder.ts";
+import { manifestKeyFor } from "../functions/storage/manifest.ts";
+import { S3Store } from "../functions/storage/s3.ts";
+import { s3rverClient } from "../tests/support/s3rver.ts";
+import { corpusFolder } from "./corpus.ts";
+import { naiveHandler } from "./naive.ts";
+import type { ProbeResult } from "./probe.ts";
+import { type BenchS3, benchPrefix, ensureS3Corpus, startBenchS3 } from "./s3.ts";
+
+// The SDK warns on Node 20 at every client creation (not at import); the figures are the point.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+
+if (process.argv.includes("--load")) {
+  // bench/load.ts reads its own flags (--seconds, --connections, --articles).
+  await import("./load.ts");
+  process.exit(process.exitCode ?? 0);
+}
+
+const { values: flags } = parseArgs({
+  options: {
+    full: { type: "boolean", default: false },
+    quick: { type: "boolean", default: false },
+    sizes: { type: "string" },
+    "no-s3": { type: "boolean", default: false },
+    "no-bundle": { type: "boolean", default: false },
+  },
+});
+
+const SITE_URL = "https://news.example.com";
+const SIZES = flags.sizes
+  ? flags.sizes.split(",").map(Number)
+  : flags.full
+    ? [100, 1_000, 10_000, 100_000]
+    : [100, 1_000, 10_000];
+const WARM_ITERATIONS = flags.quick ? 300 : 3_000;
+const TMP = join(process.cwd(), ".tmp", "bench");
+
+// ---- measuring ------------------------------------------------------------------------------
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+/** Median ms of `runs` calls (after `warmup` unmeasured ones). */
+async function timed(fn: () => Promise<unknown>, runs: number, warmup = 0): Promise<number> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = process.hrtime.bigint();
+    await fn();
+    samples.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  return median(samples);
+}
+
+/** Cold-start repetitions: fewer for big corpora, where one start takes seconds. */
+function coldRuns(size: number): number {
+  if (flags.quick) return 1;
+  return size <= 1_000 ? 7 : size <= 10_000 ? 3 : 1;
+}
+
+interface Warm {
+  ok200: number;
+  notModified: number;
+  gzip: number;
+}
+
+/** Warm figures of a loaded app: a cached 200, a 304 and a cached gzip 200 of /feed.xml. */
+async function warm(app: Hono): Promise<Warm> {
+  const first = await app.request("/feed.xml");
+  const etag = first.headers.get("etag") ?? "";
+  await first.arrayBuffer();
+  const plain = new Request("http://localhost/feed.xml");
+  const conditional = new Request("http://localhost/feed.xml", {
+    headers: { "if-none-match": etag },
+  });
+  const gzip = new Request("http://localhost/feed.xml", { headers: { "accept-encoding": "gzip" } });
+  const send = (request: Request, status: number) => async () => {
+    const response = await app.fetch(request);
+    if (response.status !== status) throw new Error(`expected ${status}, got ${response.status}`);
+    await response.arrayBuffer();
+  };
+  const warmup = Math.min(500, WARM_ITERATIONS);
+  return {
+    ok200: await timed(send(plain, 200), WARM_ITERATIONS, warmup),
+    notModified: await timed(send(conditional, 304), WARM_ITERATIONS, warmup),
+    gzip: await timed(send(gzip, 200), WARM_ITERATIONS, warmup),
+  };
+}
+
+async function firstResponse(app: Hono, path = "/feed.xml"): Promise<void> {
+  const response = await app.request(path);
+  if (response.status !== 200)
+    throw new Error(`${path}: ${response.status} ${await response.text()}`);
+  await response.arrayBuffer();
+}
+
+// ---- fresh processes ------------------------------------------------------------------------
+
+const BANNER =
+  "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+
+/** Bundles like infra/stack.ts does (ESM, minified, node22, @aws-sdk/* external, sax stub). */
+async function bundle(entry: string, outfile: string): Promise<Metafile> {
+  const result = await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node22",
+    minify: true,
+    external: ["@aws-sdk/*"],
+    alias: { sax: "./infra/bundle/sax-stub.cjs" },
+    banner: { js: BANNER },
+    metafile: true,
+    logLevel: "warning",
+  });
+  return result.metafile;
+}
+
+/** Runs the bundled probe in a fresh `node --expose-gc` and parses its JSON line. */
+function probe(env: Record<string, string>, extraEnv: Record<string, string> = {}): ProbeResult {
+  const run = spawnSync(
+    process.execPath,
+    ["--expose-gc", join(TMP, "probe.mjs"), JSON.stringify(env)],
+    {
+      env: {
+        PATH: process.env.PATH ?? "",
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+        ...extraEnv,
+      },
+      encoding: "utf8",
+      maxBuffer: 1 << 20,
+    },
+  );
+  const line = run.stdout.trim().split("\n").pop() ?? "";
+  try {
+    return JSON.parse(line) as ProbeResult;
+  } catch {
+    throw new Error(`probe failed (${run.status}): ${run.stderr.slice(0, 2000)}`);
+  }
+}
+
+/** Wall time of a fresh `node` running `script` (ESM), in ms. */
+function wall(script: string, env: Record<string, string>): number {
+  const start = process.hrtime.bigint();
+  const run = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      ...env,
+    },
+    encoding: "utf8",
+  });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (run.status !== 0) throw new Error(`node failed: ${run.stderr.slice(0, 2000)}`);
+  return ms;
+}
+
+// ---- formatting -----------------------------------------------------------------------------
+
+function ms(value: number | undefined): string {
+  if (value === undefined || Number.isNaN(value)) return "-";
+  if (value < 1) return `${value.toFixed(4)} ms`;
+  if (value < 100) return `${value.toFixed(1)} ms`;
+  if (value < 10_000) return `${Math.round(value)} ms`;
+  return `${(value / 1000).toFixed(1)} s`;
+}
+
+const rows: { section: string; label: string; cells: Map<number, string>; target?: string }[] = [];
+function row(section: string, label: string, target?: string) {
+  const r = { section, label, cells: new Map<number, string>(), ...(target ? { target } : {}) };
+  rows.push(r);
+  return (size: number, text: string) => r.cells.set(size, text);
+}
+const verdicts: string[] = [];
+function verdict(name: string, value: string, target: string, ok: boolean, why = "") {
+  verdicts.push(
+    `${ok ? "MET   " : "MISSED"} ${name}: ${value} (target ${target})${why ? ` — ${why}` : ""}`,
+  );
+}
+
+function printTable(): void {
+  const label = (r: (typeof rows)[number]) => `${r.section.padEnd(7)} ${r.label}`;
+  const w0 = Math.max(...rows.map((r) => label(r).length)) + 2;
+  const w = 18;
+  const head = `${"".padEnd(w0)}${SIZES.map((s) => `${s.toLocaleString("en")} articles`.padStart(w)).join("")}   target`;
+  console.log(head);
+  console.log("-".repeat(head.length + 10));
+  let section = "";
+  for (const r of rows) {
+    if (r.section !== section && section !== "") console.log("");
+    section = r.section;
+    const cells = SIZES.map((s) => (r.cells.get(s) ?? "-").padStart(w)).join("");
+    console.log(`${label(r).padEnd(w0)}${cells}   ${r.target ?? ""}`);
+  }
+}
+
+// ---- the benchmark --------------------------------------------------------------------------
+
+const load = () =>
+  loadavg()
+    .map((n) => n.toFixed(1))
+    .join(" ");
+console.log(
+  `Dateline bench — Node ${process.version}, ${process.platform}/${process.arch}, ${cpus().length} CPUs, load average ${load()}; ` +
+    `warm = median of ${WARM_ITERATIONS} in-process app.fetch() calls, cold = median of fresh runtimes or processes`,
+);
+
+await bundle("bench/probe.ts", join(TMP, "probe.mjs"));
+
+const folderCold = row("folder", "cold: runtime + first /feed.xml (in-process)");
+const folderWarm200 = row("folder", "warm 200 /feed.xml", "≤ 0.1 ms");
+const folderWarm304 = row("folder", "warm 304 (If-None-Match)", "≤ 0.05 ms");
+const folderGzip = row("folder", "warm 200 gzip (cached)");
+const folderCheck = row("folder", "check for changes (background on npm start)");
+const naiveRow = row("naive", "per request (readdir+parse+marked+rss2)");
+const naiveRatio = row("naive", "naive ÷ Dateline warm 200", "≥ 100× at 1,000");
+const folderProc = row("folder", "fresh process: load + first response");
+const folderMem = row("folder", "fresh process: heap / RSS after GC");
+
+const warm200: Record<number, number> = {};
+const warm304: Record<number, number> = {};
+for (const size of SIZES) {
+  const dir = await corpusFolder(size);
+  const runtime = () => {
+    const config = loadConfig({ CONTENT_DIR: dir, SITE_URL });
+    return createRuntime(config, new FolderStore(dir), memoryLogger());
+  };
+  let loaded: ReturnType<typeof runtime> | undefined;
+  folderCold(
+    size,
+    ms(
+      await timed(async () => {
+        loaded = runtime();
+        await firstResponse(loaded.app);
+      }, coldRuns(size)),
+    ),
+  );
+  const app = (loaded as ReturnType<typeof runtime>).app;
+  const w = await warm(app);
+  warm200[size] = w.ok200;
+  warm304[size] = w.notModified;
+  folderWarm200(size, ms(w.ok200));
+  folderWarm304(size, ms(w.notModified));
+  folderGzip(size, ms(w.gzip));
+
+  const naive = naiveHandler({ dir, siteUrl: SITE_URL, limit: 20 });
+  const naiveMs = await timed(
+    naive,
+    flags.quick || size >= 100_000 ? 1 : size >= 10_000 ? 3 : 9,
+    1,
+  );
+  naiveRow(size, ms(naiveMs));
+  naiveRatio(size, `${Math.round(naiveMs / w.ok200).toLocaleString("en")}×`);
+  if (size === 1_000) {
+    const ratio = naiveMs / w.ok200;
+    verdict("naive ÷ warm 200 at 1,000", `${Math.round(ratio)}×`, "≥ 100×", ratio >= 100);
+  }
+  // The periodic check for changes (list + compare; nothing changed). The local server runs it
+  // in the background, so no request waits for it.
+  const catalog = (loaded as ReturnType<typeof runtime>).catalog;
+  folderCheck(
+    size,
+    ms(
+      await timed(async () => {
+        catalog.invalidate();
+        await catalog.snapshot();
+      }, coldRuns(size)),
+    ),
+  );
+  loaded = undefined;
+
+  const p = probe({ CONTENT_DIR: dir });
+  folderProc(size, ms(p.firstMs));
+  folderMem(size, `${p.heapUsedMB} / ${p.rssMB} MB`);
+}
+
+const smallest = Math.min(...SIZES);
+const largest = Math.max(...SIZES);
+const warmWorst = Math.max(...Object.values(warm200));
+verdict("warm cached 200 (worst size)", ms(warmWorst), "≤ 0.1 ms", warmWorst <= 0.1);
+{
+  const worst304 = Math.max(...Object.values(warm304));
+  verdict("warm 304 (worst size)", ms(worst304), "≤ 0.05 ms", worst304 <= 0.05);
+}
+{
+  const ratio = (warm200[largest] ?? 0) / (warm200[smallest] ?? 1);
+  verdict(
+    `warm 200 at ${largest.toLocaleString("en")} ÷ at ${smallest}`,
+    `${ratio.toFixed(2)}×`,
+    "≤ 1.2× (stated at 100,000)",
+    ratio <= 1.2,
+  );
+}
+
+// ---- S3 (s3rver) ----------------------------------------------------------------------------
+
+let s3: BenchS3 | undefined;
+if (!flags["no-s3"]) {
+  s3 = await startBenchS3();
+  const upload = row("S3", "corpus upload (cached after the first run)");
+  const build = row("S3", "indexer: full manifest build (N GETs)");
+  const unchanged = row("S3", "indexer: hourly rebuild, nothing changed");
+  const update = row("S3", "indexer: one new article (event → manifest)");
+  const size_ = row("S3", "manifest size (gzip)");
+  const coldManifest = row("S3", "cold with manifest: first /feed.xml", "1 GET + limit bodies");
+  const coldListing = row("S3", "cold without manifest (list + read all)");
+  const s3Warm200 = row("S3", "warm 200 /feed.xml", "≤ 0.1 ms");
+  const s3Warm304 = row("S3", "warm 304", "≤ 0.05 ms");
+  const s3Gzip = row("S3", "warm 200 gzip");
+  const revalidate = row("S3", "revalidation (manifest 304), in-process");
+  const s3Proc = row("S3", "fresh process: load + first response");
+  const s3Mem = row("S3", "fresh process: heap / RSS after GC", "≤ 512 MB at 100,000");
+
+  for (const size of SIZES) {
+    const uploaded = await ensureS3Corpus(s3, size);
+    upload(size, uploaded === undefined ? "cached" : ms(uploaded));
+    const prefix = benchPrefix(size);
+    const manifestKey = manifestKeyFor(prefix);
+    const log = memoryLogger();
+    const client = s3.client;
+    const indexer = () =>
+      new Indexer({ client, bucket: s3?.bucket ?? "", prefix, manifestKey, log });
+    // A full build is minutes at 100,000 articles: rebuilt there only when missing.
+    const existing = await indexer().rebuild();
+    if (size < 100_000 || existing.written) {
+      await client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: manifestKey }));
+      build(size, ms(await timed(() => indexer().rebuild(), 1)));
+    } else {
+      build(size, "kept");
+    }
+    unchanged(size, ms(await timed(() => indexer().rebuild(), flags.quick ? 1 : 3)));
+    {
+      // A warm indexer container (manifest cached, revalidated with a 304): add one article,
+      // then remove it again so the corpus stays as generated.
+      const ix = indexer();
+      await ix.rebuild();
+      const key = "zz-bench/new-article.md";
+      const text = Buffer.from("---\ntitle: Bench probe\ndate: 2001-01-01\n---\n\nProbe.\n");
+      const samples: number[] = [];
+      for (let i = 0; i < (flags.quick ? 1 : 3); i++) {
+        await client.send(
+          new PutObjectCommand({
+            Bucket: s3.bucket,
+            Key: prefix + key,
+            Body: text,
+            ContentLength: text.byteLength,
+          }),
+        );
+        const start = process.hrtime.bigint();
+        await ix.update([key]);
+        samples.push(Number(process.hrtime.bigint() - start) / 1e6);
+        await client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: prefix + key }));
+        await ix.update([key]);
+      }
+      update(size, ms(median(samples)));
+    }
+    const head = await client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: manifestKey }));
+    size_(size, `${((head.ContentLength ?? 0) / 1024 / 1024).toFixed(2)} MB`);
+
+    const runtime = (withManifest: boolean) => {
+      const config = loadConfig({
+        SITE_URL,
+        CONTENT_BUCKET: s3?.bucket ?? "",
+        CONTENT_PREFIX: prefix,
+        ...(withManifest ? { CONTENT_MANIFEST: manifestKey } : {}),
+      });
+      const store = new S3Store({
+        bucket: s3?.bucket ?? "",
+        prefix,
+        client: s3rverClient(s3?.endpoint ?? ""),
+        ...(withManifest ? { manifestKey } : {}),
+      });
+      const clock = { now: Date.now() };
+      return { ...createRuntime(config, store, log, () => clock.now), clock };
+    };
+    let app: ReturnType<typeof runtime> | undefined;
+    await s3.clearRequests();
+    const coldMs = await timed(async () => {
+      app = runtime(true);
+      await firstResponse(app.app);
+    }, coldRuns(size));
+    const requests = await s3.requests();
+    const perRun = requests.length / coldRuns(size);
+    coldManifest(size, `${ms(coldMs)} (${perRun} GETs)`);
+    if (size <= 10_000) {
+      coldListing(size, ms(await timed(() => firstResponse(runtime(false).app), 1)));
+    }
+    const loaded = app as ReturnType<typeof runtime>;
+    const w = await warm(loaded.app);
+    s3Warm200(size, ms(w.ok200));
+    s3Warm304(size, ms(w.notModified));
+    s3Gzip(size, ms(w.gzip));
+    revalidate(
+      size,
+      ms(
+        await timed(
+          async () => {
+            loaded.clock.now += 60_000;
+            await loaded.catalog.snapshot();
+          },
+          flags.quick ? 3 : 21,
+        ),
+      ),
+    );
+    const p = probe(
+      { CONTENT_BUCKET: s3.bucket, CONTENT_PREFIX: prefix, CONTENT_MANIFEST: manifestKey },
+      s3.env,
+    );
+    s3Proc(size, ms(p.firstMs));
+    s3Mem(size, `${p.heapUsedMB} / ${p.rssMB} MB`);
+    if (size === largest) {
+      verdict(
+        `memory with the manifest at ${size.toLocaleString("en")}`,
+        `RSS ${p.rssMB} MB (heap ${p.heapUsedMB} MB, peak RSS ${p.maxRssMB} MB)`,
+        "≤ 512 MB at 100,000",
+        p.maxRssMB <= 512,
+      );
+    }
+  }
+}
+
+// ---- the Lambda bundle ----------------------------------------------------------------------
+
+const bundleLines: string[] = [];
+if (!flags["no-bundle"]) {
+  const out = join(TMP, "lambda", "index.mjs");
+  const meta = await bundle("functions/lambda.ts", out);
+  const bytes = statSync(out).size;
+  const gz = gzipSync(readFileSync(out), { level: 9 }).byteLength;
+  const byPackage = new Map<string, number>();
+  for (const [path, input] of Object.entries(Object.values(meta.outputs)[0]?.inputs ?? {})) {
+    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? "(Dateline's own code)";
+    byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + input.bytesInOutput);
+  }
+  const top = [...byPackage]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8)
+    .map(([name, n]) => `${name} ${(n / 1024).toFixed(1)}`)
+    .join(", ");
+  bundleLines.push(
+    `bundle (esbuild as the stack: ESM, minified, node22, @aws-sdk/* external): ${(bytes / 1024).toFixed(1)} KB, ${(gz / 1024).toFixed(1)} KB gzipped  [target ≤ 150 KB]`,
+    `  largest inputs (KB in the output): ${top}`,
+  );
+  verdict(
+    "bundle size",
+    `${(bytes / 1024).toFixed(1)} KB`,
+    "≤ 150 KB",
+    bytes <= 150 * 1024,
+    "marked, js-yaml, hono and xss alone are ~130 KB",
+  );
+
+  const event = {
+    version: "2.0",
+    routeKey: "GET /{proxy+}",
+    rawPath: "/feed.xml",
+    rawQueryString: "",
+    headers: { host: "news.example.com", "accept-encoding": "gzip" },
+    requestContext: {
+      http: {
+        method: "GET",
+        path: "/feed.xml",
+        protocol: "HTTP/1.1",
+        sourceIp: "127.0.0.1",
+        userAgent: "bench",
+      },
+      domainName: "news.example.com",
+      requestId: "bench",
+      routeKey: "GET /{proxy+}",
+      stage: "$default",
+      time: "",
+      timeEpoch: 0,
+      accountId: "0",
+      apiId: "bench",
+      domainPrefix: "news",
+    },
+    isBase64Encoded: false,
+  };
+  const script = `const { handler } = await import(${JSON.stringify(out)});
+const r = await handler(${JSON.stringify(event)}, {});
+if (r.statusCode !== 200) { console.error(JSON.stringify(r)); process.exit(1); }`;
+  const runs = flags.quick ? 3 : 15;
+  const variants: [string, Record<string, string>][] = [
+    ["folder, 100 articles", { CONTENT_DIR: await corpusFolder(100), SITE_URL }],
+  ];
+  if (s3) {
+    variants.push([
+      "S3 + manifest, 100 articles",
+      {
+        ...s3.env,
+        SITE_URL,
+        CONTENT_BUCKET: s3.bucket,
+        CONTENT_PREFIX: benchPrefix(100),
+        CONTENT_MANIFEST: manifestKeyFor(benchPrefix(100)),
+      },
+    ]);
+  }
+  // What the SDK costs by itself: the runtime's @aws-sdk/client-s3 is imported by every cold start.
+  {
+    const bare: number[] = [];
+    const sdk: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      bare.push(wall("", {}));
+      sdk.push(wall(`await import("@aws-sdk/client-s3");`, {}));
+    }
+    bundleLines.push(
+      `fresh process, import @aws-sdk/client-s3 alone: +${ms(median(sdk) - median(bare))} over bare node (part of every figure below)`,
+    );
+  }
+  for (const [name, env] of variants) {
+    const bare: number[] = [];
+    const cold: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      bare.push(wall("", env));
+      cold.push(wall(script, env));
+    }
+    const delta = median(cold) - median(bare);
+    bundleLines.push(
+      `fresh process, ${name}: import bundle + first /feed.xml ${ms(median(cold))} vs bare node ${ms(median(bare))} → +${ms(delta)}  [target ≤ +60 ms]`,
+    );
+    verdict(
+      `bundled import + first response over bare node (${name})`,
+      `+${ms(delta)}`,
+      "≤ 60 ms",
+      delta <= 60,
+    );
+  }
+}
+
+await s3?.stop();
+
+printTable();
+if (bundleLines.length) console.log(`\n${bundleLines.join("\n")}`);
+console.log(`\nTargets\n${verdicts.map((v) => `  ${v}`).join("\n")}`);
+console.log(`(load average at the end: ${load()})`);
