@@ -37,7 +37,7 @@ const HTML = "text/html; charset=utf-8";
 /**
  * What a browser opening RSS or Atom as a page gets instead: browsers apply the feeds' XSLT
  * (/feed.xsl) only to generic XML types (Chromium shows application/rss+xml as plain text,
- * Firefox downloads it). Same bytes, same validators; readers keep the registered types.
+ * Firefox downloads it). Same bytes under their own ETag; readers keep the registered types.
  */
 const XML_FOR_BROWSERS = "application/xml; charset=utf-8";
 
