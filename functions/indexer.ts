@@ -231,7 +231,7 @@ export class Indexer {
 
   /** Writes the manifest only if nobody else did since `etag` was read (create-only if none). */
   async #put(entries: Map<string, IndexedArticle>, etag: string | undefined): Promise<void> {
-    const body = encodeManifest(entries.values());
+    const body = await encodeManifest(entries.values());
     const response = await this.#o.client.send(
       new PutObjectCommand({
         Bucket: this.#o.bucket,

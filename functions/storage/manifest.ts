@@ -10,9 +10,10 @@
  * 100,000 articles that string alone would be ~120 MB); non-ASCII is escaped so that no line
  * needs two bytes per character.
  */
+import { once } from "node:events";
 import { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
-import { createGunzip, gzipSync } from "node:zlib";
+import { createGunzip, createGzip } from "node:zlib";
 import type { ArticleMeta, Attachment, Person } from "../articles/article.ts";
 import { DatelineError } from "../errors.ts";
 import type { IndexedArticle } from "./store.ts";
@@ -97,8 +98,11 @@ interface ManifestHeader {
   count: number;
 }
 
-/** Serializes entries (sorted by key, so equal content gives equal bytes) as gzipped JSON lines. */
-export function encodeManifest(entries: Iterable<IndexedArticle>): Buffer {
+/**
+ * Serializes entries (sorted by key, so equal content gives equal bytes) as gzipped JSON lines,
+ * compressing as it goes: the whole text (~65 MB at 100,000 articles) never exists at once.
+ */
+export async function encodeManifest(entries: Iterable<IndexedArticle>): Promise<Buffer> {
   const sorted = [...entries].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const header: ManifestHeader = {
     format: FORMAT,
@@ -106,7 +110,12 @@ export function encodeManifest(entries: Iterable<IndexedArticle>): Buffer {
     columns: COLUMNS,
     count: sorted.length,
   };
-  const lines = [JSON.stringify(header)];
+  // Level 6: a third of level 9's time for a few percent more bytes, on every indexer write.
+  const gzip = createGzip({ level: 6 });
+  const chunks: Buffer[] = [];
+  gzip.on("data", (chunk: Buffer) => chunks.push(chunk));
+  const ended = once(gzip, "end");
+  let batch = `${JSON.stringify(header)}\n`;
   for (const entry of sorted) {
     const row: ArticleRow | BrokenRow =
       "meta" in entry
@@ -117,10 +126,15 @@ export function encodeManifest(entries: Iterable<IndexedArticle>): Buffer {
             modified: entry.modified.getTime(),
             error: entry.error,
           };
-    lines.push(JSON.stringify(row).replace(/[\u007f-\uffff]/g, escapeChar));
+    batch += `${JSON.stringify(row).replace(/[\u007f-\uffff]/g, escapeChar)}\n`;
+    if (batch.length >= 1 << 20) {
+      if (!gzip.write(batch)) await once(gzip, "drain");
+      batch = "";
+    }
   }
-  // Level 6: a third of level 9's time for a few percent more bytes, on every indexer write.
-  return gzipSync(`${lines.join("\n")}\n`, { level: 6 });
+  gzip.end(batch);
+  await ended;
+  return Buffer.concat(chunks);
 }
 
 function escapeChar(c: string): string {

@@ -323,7 +323,7 @@ describe("indexer under a lost race", () => {
       new PutObjectCommand({
         Bucket: s3.bucket,
         Key: lib.manifestKey,
-        Body: encodeManifest([]),
+        Body: await encodeManifest([]),
       }),
     );
     await s3.remove(lib.manifestKey);

@@ -151,7 +151,7 @@ describe("indexer function", () => {
       CONTENT_BUCKET: { Ref: articleBucket() },
       CONTENT_PREFIX: "articles/",
       CONTENT_MANIFEST: "index/manifest.json.gz",
-      NODE_OPTIONS: "--enable-source-maps",
+      NODE_OPTIONS: "--enable-source-maps --max-old-space-size=768",
     });
     const feed = only("AWS::Lambda::Function", {
       Description: Match.stringLikeRegexp("^Dateline: renders"),
