@@ -111,7 +111,7 @@ async function warm(app: Hono): Promise<Warm> {
     if (response.status !== status) throw new Error(`expected ${status}, got ${response.status}`);
     await response.arrayBuffer();
   };
-  const warmup = Math.min(500, WARM_ITERATIONS);
+  const warmup = 1_000;
   return {
     ok200: await timed(send(plain, 200), WARM_ITERATIONS, warmup),
     notModified: await timed(send(conditional, 304), WARM_ITERATIONS, warmup),
@@ -240,6 +240,7 @@ console.log(
 );
 
 await bundle("bench/probe.ts", join(TMP, "probe.mjs"));
+await bundle("functions/indexer.ts", join(TMP, "indexer", "index.mjs"));
 
 const folderCold = row("folder", "cold: runtime + first /feed.xml (in-process)");
 const folderWarm200 = row("folder", "warm 200 /feed.xml", "≤ 0.1 ms");
@@ -335,6 +336,7 @@ if (!flags["no-s3"]) {
   const build = row("S3", "indexer: full manifest build (N GETs)");
   const unchanged = row("S3", "indexer: hourly rebuild, nothing changed");
   const update = row("S3", "indexer: one new article (event → manifest)");
+  const indexerProc = row("S3", "indexer bundle, fresh process: that event", "RSS ≤ 1,024 MB");
   const size_ = row("S3", "manifest size (gzip)");
   const coldManifest = row("S3", "cold with manifest: first /feed.xml", "1 GET + limit bodies");
   const coldListing = row("S3", "cold without manifest (list + read all)");
@@ -387,6 +389,53 @@ if (!flags["no-s3"]) {
         await ix.update([key]);
       }
       update(size, ms(median(samples)));
+
+      // The same event handled by the bundled indexer in a fresh process (a cold container),
+      // with the heap cap the stack sets: time and peak RSS.
+      await client.send(
+        new PutObjectCommand({
+          Bucket: s3.bucket,
+          Key: prefix + key,
+          Body: text,
+          ContentLength: text.byteLength,
+        }),
+      );
+      const event = {
+        Records: [
+          {
+            eventSource: "aws:s3",
+            s3: { bucket: { name: s3.bucket }, object: { key: prefix + key } },
+          },
+        ],
+      };
+      const started = process.hrtime.bigint();
+      const run = spawnSync(
+        process.execPath,
+        [
+          "--max-old-space-size=768",
+          "--input-type=module",
+          "-e",
+          `const { handler } = await import(${JSON.stringify(join(TMP, "indexer", "index.mjs"))}); await handler(${JSON.stringify(event)}); console.log(JSON.stringify({ maxRss: process.resourceUsage().maxRSS }));`,
+        ],
+        {
+          env: {
+            PATH: process.env.PATH ?? "",
+            ...s3.env,
+            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+            CONTENT_BUCKET: s3.bucket,
+            CONTENT_PREFIX: prefix,
+            CONTENT_MANIFEST: manifestKey,
+          },
+          encoding: "utf8",
+        },
+      );
+      const took = Number(process.hrtime.bigint() - started) / 1e6;
+      const maxRss = (
+        JSON.parse(run.stdout.trim().split("\n").pop() ?? "{}") as { maxRss?: number }
+      ).maxRss;
+      indexerProc(size, maxRss ? `${ms(took)}, ${Math.round(maxRss / 1024)} MB` : "failed");
+      await client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: prefix + key }));
+      await ix.update([key]);
     }
     const head = await client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: manifestKey }));
     size_(size, `${((head.ContentLength ?? 0) / 1024 / 1024).toFixed(2)} MB`);
