@@ -337,7 +337,7 @@ export class DatelineStack extends Stack {
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       // At 100,000 articles a write holds ~100k entries (~200 MB of heap) and streams the
-      // manifest; a first build from scratch peaks at ~470 MB with the heap capped below.
+      // manifest; a first build from scratch peaks at ~515 MB of RSS with the heap cap below.
       memorySize: 1024,
       timeout: INDEXER_TIMEOUT,
       reservedConcurrentExecutions: 1,
@@ -349,7 +349,7 @@ export class DatelineStack extends Stack {
         CONTENT_PREFIX,
         CONTENT_MANIFEST: MANIFEST_KEY,
         // A heap cap well inside the function's memory: V8 then collects garbage instead of
-        // growing (uncapped, a 100,000-article build reached 845 MB of RSS; capped, 470 MB).
+        // growing (uncapped, a 100,000-article build reached 845 MB of RSS; capped, 515 MB).
         NODE_OPTIONS: "--enable-source-maps --max-old-space-size=768",
       },
       bundling,
