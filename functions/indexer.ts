@@ -17,6 +17,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
+import { forEachLimit, metaOf } from "./articles/catalog.ts";
 import { parseArticle } from "./articles/parse.ts";
 import { loadConfig } from "./config.ts";
 import { ArticleError, StoreUnavailableError } from "./errors.ts";
@@ -280,10 +281,7 @@ export class Indexer {
       const { article, warnings } = parseArticle(file, bytes);
       for (const warning of warnings)
         this.#o.log.warn("article warning", { file: key, reason: warning });
-      const { body: _body, dateline: _dateline, ...meta } = article;
-      // A copy: fields sliced from the source text would otherwise keep all of it alive, for
-      // every article the indexer holds (~300 MB of Markdown at 100,000 articles).
-      return { key, version, meta: structuredClone(meta) };
+      return { key, version, meta: metaOf(article) };
     } catch (error) {
       const reasons =
         error instanceof ArticleError
@@ -412,18 +410,6 @@ function diff(
   let removed = 0;
   for (const key of before.keys()) if (!after.has(key)) removed++;
   return { articles: after.size, added, changed, removed };
-}
-
-async function forEachLimit<T>(
-  items: T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++] as T);
-  });
-  await Promise.all(workers);
 }
 
 let instance: Indexer | undefined;

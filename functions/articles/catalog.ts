@@ -229,9 +229,7 @@ export class Catalog {
       const { article, warnings } = parseArticle(file, bytes);
       for (const warning of warnings)
         this.#options.log.warn("article warning", { file: file.key, reason: warning });
-      const { body: _body, dateline: _dateline, ...meta } = article;
-      // A copy: fields sliced from the source text would otherwise keep all of it alive.
-      return { version: file.version, meta: structuredClone(meta) };
+      return { version: file.version, meta: metaOf(article) };
     } catch (error) {
       const reasons =
         error instanceof ArticleError
@@ -330,6 +328,15 @@ export class Catalog {
   }
 }
 
+/**
+ * An article's metadata (no body), as a copy: fields sliced from the source text would otherwise
+ * keep all of it alive (V8 substrings share their parent), for every article held.
+ */
+export function metaOf(article: Article): ArticleMeta {
+  const { body: _body, dateline: _dateline, ...meta } = article;
+  return structuredClone(meta);
+}
+
 /** Newest first by whole seconds; ties broken by slug so the order never depends on listing order. */
 export function newestFirst(
   a: Pick<ArticleMeta, "date" | "slug">,
@@ -339,7 +346,8 @@ export function newestFirst(
   return bySecond || (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0);
 }
 
-async function forEachLimit<T>(
+/** Runs `fn` over `items`, at most `limit` at a time. */
+export async function forEachLimit<T>(
   items: T[],
   limit: number,
   fn: (item: T) => Promise<void>,
