@@ -68,9 +68,9 @@ export async function benchContent(dir = "content", samples = 30, iterations = 2
   return rows;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const rows = await benchContent();
-  console.log("content/ (11 articles): medians in ms");
+/** Prints benchContent()'s rows as a table. */
+export function printContent(rows: Awaited<ReturnType<typeof benchContent>>): void {
+  console.log("\ncontent/ (the shipped articles), medians in ms");
   console.log("route        bytes   first render   warm 200   304       warm gzip");
   for (const r of rows) {
     console.log(
@@ -78,3 +78,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     );
   }
 }
+
+if (import.meta.url === `file://${process.argv[1]}`) printContent(await benchContent());

@@ -29,6 +29,7 @@ import { FolderStore } from "../functions/storage/folder.ts";
 import { manifestKeyFor } from "../functions/storage/manifest.ts";
 import { S3Store } from "../functions/storage/s3.ts";
 import { s3rverClient } from "../tests/support/s3rver.ts";
+import { benchContent, printContent } from "./content.ts";
 import { corpusFolder } from "./corpus.ts";
 import { naiveHandler } from "./naive.ts";
 import type { ProbeResult } from "./probe.ts";
@@ -612,6 +613,7 @@ if (r.statusCode !== 200) { console.error(JSON.stringify(r)); process.exit(1); }
 await s3?.stop();
 
 printTable();
+printContent(await benchContent("content", flags.quick ? 5 : 30, flags.quick ? 300 : 2_000));
 if (bundleLines.length) console.log(`\n${bundleLines.join("\n")}`);
 console.log(`\nTargets\n${verdicts.map((v) => `  ${v}`).join("\n")}`);
 console.log(`(load average at the end: ${load()})`);
