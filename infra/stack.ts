@@ -39,7 +39,7 @@ import {
 import { HttpOrigin } from "aws-cdk-lib/aws-cloudfront-origins";
 import { Rule, RuleTargetInput, Schedule } from "aws-cdk-lib/aws-events";
 import { SqsQueue } from "aws-cdk-lib/aws-events-targets";
-import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import { PolicyStatement, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Architecture, LoggingFormat, Runtime } from "aws-cdk-lib/aws-lambda";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import { type BundlingOptions, NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
@@ -56,7 +56,7 @@ import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { StringParameter } from "aws-cdk-lib/aws-ssm";
 import type { Construct } from "constructs";
 import { manifestKeyFor } from "../functions/storage/manifest.ts";
-import { grantArticleRead } from "./grants.ts";
+import { functionRoleWithLogs, grantArticleRead } from "./grants.ts";
 import { type DatelineSettings, settingsFromContext } from "./settings.ts";
 import { WebSubPublisher } from "./websub.ts";
 
@@ -133,15 +133,11 @@ export class DatelineStack extends Stack {
     // Uploads the repository's content/ folder to articles/. prune: false on purpose: articles
     // added later with `aws s3 cp` (not in the repository) must survive every deploy, so a
     // deploy only adds and overwrites; deleting an article is done in S3 directly.
-    const deploymentRole = new Role(this, "ContentDeploymentRole", {
-      assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
-      description: "Copies content/ into the article bucket during deployment",
-    });
-    const deploymentLogGroup = new LogGroup(this, "ContentDeploymentLogs", {
-      retention: RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    deploymentLogGroup.grantWrite(deploymentRole);
+    const { role: deploymentRole, logGroup: deploymentLogGroup } = functionRoleWithLogs(
+      this,
+      "ContentDeployment",
+      "Copies content/ into the article bucket during deployment",
+    );
     new BucketDeployment(this, "ContentDeployment", {
       sources: [Source.asset(join(REPO_ROOT, "content"), { exclude: [".*", "**/.*"] })],
       destinationBucket: this.articleBucket,
@@ -169,17 +165,13 @@ export class DatelineStack extends Stack {
 
     // ---- Feed function ---------------------------------------------------------------------
 
-    const functionLogGroup = new LogGroup(this, "FeedFunctionLogs", {
-      retention: RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    // An explicit role instead of AWSLambdaBasicExecutionRole: it may write only to its own
-    // log group and read only the article prefix and the site URL parameter.
-    const functionRole = new Role(this, "FeedFunctionRole", {
-      assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
-      description: "Dateline feed function: reads articles/ (and the site URL parameter)",
-    });
-    functionLogGroup.grantWrite(functionRole);
+    // It may write only to its own log group and read only the article prefix, the manifest and
+    // the site URL parameter.
+    const { role: functionRole, logGroup: functionLogGroup } = functionRoleWithLogs(
+      this,
+      "FeedFunction",
+      "Dateline feed function: reads articles/ (and the site URL parameter)",
+    );
     grantArticleRead(functionRole, this.articleBucket, CONTENT_PREFIX);
     functionRole.addToPolicy(
       new PolicyStatement({
@@ -311,15 +303,11 @@ export class DatelineStack extends Stack {
       ],
     });
 
-    const indexerLogGroup = new LogGroup(this, "IndexerFunctionLogs", {
-      retention: RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    const indexerRole = new Role(this, "IndexerFunctionRole", {
-      assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
-      description: "Dateline indexer: reads articles/, reads and writes the article manifest",
-    });
-    indexerLogGroup.grantWrite(indexerRole);
+    const { role: indexerRole, logGroup: indexerLogGroup } = functionRoleWithLogs(
+      this,
+      "IndexerFunction",
+      "Dateline indexer: reads articles/, reads and writes the article manifest",
+    );
     grantArticleRead(indexerRole, this.articleBucket, CONTENT_PREFIX);
     indexerRole.addToPolicy(
       new PolicyStatement({

@@ -1,15 +1,14 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
+import { type CfnElement, Duration, Stack, Validations } from "aws-cdk-lib";
 import { Match, Rule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
-import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { Architecture, LoggingFormat, Runtime } from "aws-cdk-lib/aws-lambda";
 import { type BundlingOptions, NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
-import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Bucket, CfnBucket } from "aws-cdk-lib/aws-s3";
 import { Construct } from "constructs";
-import { grantArticleRead } from "./grants.ts";
+import { functionRoleWithLogs, grantArticleRead } from "./grants.ts";
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -41,16 +40,12 @@ export class WebSubPublisher extends Construct {
     super(scope, id);
     const { articleBucket: bucket, prefix } = props;
 
-    const logGroup = new LogGroup(this, "Logs", {
-      retention: RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
     // Read-only on the prefix, its own log group, and the site URL parameter when there is one.
-    const role = new Role(this, "Role", {
-      assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
-      description: "Dateline WebSub publisher: reads changed articles, pings the hub",
-    });
-    logGroup.grantWrite(role);
+    const { role, logGroup } = functionRoleWithLogs(
+      this,
+      "",
+      "Dateline WebSub publisher: reads changed articles, pings the hub",
+    );
     grantArticleRead(role, bucket, prefix);
     if ("parameterArn" in props.siteUrl) {
       role.addToPolicy(
