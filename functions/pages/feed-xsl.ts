@@ -93,13 +93,9 @@ a{color:#0b57d0}h1{line-height:1.25;margin-bottom:.3rem}h2{font-size:1.1rem;marg
         <xsl:call-template name="rfc822-date">
           <xsl:with-param name="value" select="normalize-space(pubDate)"/>
         </xsl:call-template>
-        <xsl:for-each select="dc:creator">
-          <xsl:choose>
-            <xsl:when test="position() = 1"> · </xsl:when>
-            <xsl:otherwise>, </xsl:otherwise>
-          </xsl:choose>
-          <xsl:value-of select="."/>
-        </xsl:for-each>
+        <xsl:call-template name="byline">
+          <xsl:with-param name="names" select="dc:creator"/>
+        </xsl:call-template>
       </p>
       <xsl:if test="description">
         <p class="summary">
@@ -124,13 +120,9 @@ a{color:#0b57d0}h1{line-height:1.25;margin-bottom:.3rem}h2{font-size:1.1rem;marg
         <xsl:call-template name="iso-date">
           <xsl:with-param name="value" select="atom:published | atom:updated[not(../atom:published)]"/>
         </xsl:call-template>
-        <xsl:for-each select="atom:author/atom:name">
-          <xsl:choose>
-            <xsl:when test="position() = 1"> · </xsl:when>
-            <xsl:otherwise>, </xsl:otherwise>
-          </xsl:choose>
-          <xsl:value-of select="."/>
-        </xsl:for-each>
+        <xsl:call-template name="byline">
+          <xsl:with-param name="names" select="atom:author/atom:name"/>
+        </xsl:call-template>
       </p>
       <xsl:if test="atom:summary">
         <p class="summary">
@@ -140,6 +132,18 @@ a{color:#0b57d0}h1{line-height:1.25;margin-bottom:.3rem}h2{font-size:1.1rem;marg
         </p>
       </xsl:if>
     </li>
+  </xsl:template>
+
+  <!-- " · Ana, Ben" after the date: the authors of an RSS item or an Atom entry. -->
+  <xsl:template name="byline">
+    <xsl:param name="names"/>
+    <xsl:for-each select="$names">
+      <xsl:choose>
+        <xsl:when test="position() = 1"> · </xsl:when>
+        <xsl:otherwise>, </xsl:otherwise>
+      </xsl:choose>
+      <xsl:value-of select="."/>
+    </xsl:for-each>
   </xsl:template>
 
   <!-- Atom text constructs: type="html" holds escaped markup, text is shown as it is. -->
@@ -204,4 +208,4 @@ a{color:#0b57d0}h1{line-height:1.25;margin-bottom:.3rem}h2{font-size:1.1rem;marg
  * If-None-Match (browsers, CloudFront) see the new ETag anyway, If-Modified-Since-only ones
  * need the date.
  */
-export const FEED_XSL_MODIFIED = new Date("2026-11-30T00:00:00Z");
+export const FEED_XSL_MODIFIED = new Date("2026-11-30T02:50:00Z");

@@ -31,7 +31,7 @@ const HOSTILE = {
   title: `Q&A: <b>bold</b> & "quotes" 'apostrophes' &amp; 5 < 6`,
   summary: "Less <i>is</i> more & ]]> &lt;kept&gt;",
   date: "2026-11-01T00:00:00Z",
-  author: "Desk",
+  authors: ["Desk", "Ana Müller"],
 };
 
 let tmp: string | undefined;
@@ -123,6 +123,7 @@ async function rendered(page: Page) {
         href: li.querySelector("h2 a")?.getAttribute("href") ?? "",
         date: li.querySelector("time")?.getAttribute("datetime") ?? "",
         summary: li.querySelector(".summary")?.textContent?.trim() ?? "",
+        meta: li.querySelector(".meta")?.textContent?.replace(/\s+/g, " ").trim() ?? "",
         markup: li.querySelectorAll("b, i").length,
       })),
       older: document.querySelector("a[rel=next]")?.getAttribute("href") ?? "",
@@ -155,6 +156,12 @@ describe.skipIf(!available)(
             href: `${base}/articles/${encodeURIComponent(a.slug)}`,
             date: a.date.toISOString().slice(0, 10),
             summary: a.summary,
+            // The byline lists every author after the date.
+            meta: expect.stringMatching(
+              new RegExp(
+                `· ${a.authors.map((p) => p.name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(", ")}$`,
+              ),
+            ),
             markup: 0,
           })),
         );
