@@ -1,21 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FolderStore } from "../../functions/storage/folder.ts";
-import {
-  type AppSite,
-  appFor,
-  type ContentDir,
-  contentDir,
-  HARD_CASES,
-} from "../support/server.ts";
+import { describe, expect, it } from "vitest";
+import { useHardCaseSite } from "../support/server.ts";
 
-let content: ContentDir;
-let site: AppSite;
-
-beforeAll(async () => {
-  content = await contentDir({ files: HARD_CASES });
-  site = appFor(new FolderStore(content.dir));
-});
-afterAll(() => content.dispose());
+const hard = useHardCaseSite();
 
 const FEEDS = [
   "/feed.xml",
@@ -28,7 +14,7 @@ const FEEDS = [
 const PAGES = ["/", "/articles/markup", "/tags/culture"];
 
 async function validators(path: string): Promise<{ etag: string; lastModified: string }> {
-  const res = await site.get(path);
+  const res = await hard.site.get(path);
   expect(res.status).toBe(200);
   return {
     etag: res.headers.get("etag") as string,
@@ -61,7 +47,7 @@ describe("validators", () => {
   });
 
   it("a feed's Last-Modified is the newest change among its own items", async () => {
-    const res = await site.get("/tags/culture/feed.json");
+    const res = await hard.site.get("/tags/culture/feed.json");
     const doc = (await res.json()) as { items: { date_modified: string }[] };
     const newest = Math.max(...doc.items.map((i) => Date.parse(i.date_modified)));
     expect(Date.parse(res.headers.get("last-modified") as string)).toBeGreaterThanOrEqual(
@@ -82,7 +68,7 @@ describe("If-None-Match", () => {
       "*",
     ]) {
       for (const method of ["GET", "HEAD"]) {
-        const res = await site.request(path, { method, headers: { "if-none-match": inm } });
+        const res = await hard.site.request(path, { method, headers: { "if-none-match": inm } });
         expect(res.status, `${method} If-None-Match: ${inm}`).toBe(304);
         expect(await res.text()).toBe("");
         expect(res.headers.get("etag")).toBe(etag);
@@ -96,14 +82,14 @@ describe("If-None-Match", () => {
 
   it.each(PAGES)("%s (HTML) answers 304 too", async (path) => {
     const { etag } = await validators(path);
-    expect((await site.get(path, { "if-none-match": etag })).status).toBe(304);
+    expect((await hard.site.get(path, { "if-none-match": etag })).status).toBe(304);
   });
 
   it("a different tag, or another feed's tag, gives 200 with the body", async () => {
     const rss = await validators("/feed.xml");
     const atom = await validators("/atom.xml");
     for (const inm of [atom.etag, `"${rss.etag.slice(1, -2)}"`, `${rss.etag.slice(0, -1)}x"`]) {
-      const res = await site.get("/feed.xml", { "if-none-match": inm });
+      const res = await hard.site.get("/feed.xml", { "if-none-match": inm });
       expect(res.status, inm).toBe(200);
       expect((await res.text()).length).toBeGreaterThan(0);
     }
@@ -111,12 +97,12 @@ describe("If-None-Match", () => {
 
   it("takes precedence over If-Modified-Since", async () => {
     const { etag, lastModified } = await validators("/feed.xml");
-    const mismatch = await site.get("/feed.xml", {
+    const mismatch = await hard.site.get("/feed.xml", {
       "if-none-match": '"something-else"',
       "if-modified-since": lastModified,
     });
     expect(mismatch.status).toBe(200);
-    const match = await site.get("/feed.xml", {
+    const match = await hard.site.get("/feed.xml", {
       "if-none-match": etag,
       "if-modified-since": shift(lastModified, -86_400),
     });
@@ -127,14 +113,14 @@ describe("If-None-Match", () => {
 describe("If-Modified-Since", () => {
   it.each(FEEDS)("%s: equal or later gives 304, earlier gives 200", async (path) => {
     const { lastModified } = await validators(path);
-    expect((await site.get(path, { "if-modified-since": lastModified })).status).toBe(304);
-    expect((await site.get(path, { "if-modified-since": shift(lastModified, 1) })).status).toBe(
-      304,
-    );
-    expect((await site.get(path, { "if-modified-since": shift(lastModified, 3600) })).status).toBe(
-      304,
-    );
-    const earlier = await site.get(path, { "if-modified-since": shift(lastModified, -1) });
+    expect((await hard.site.get(path, { "if-modified-since": lastModified })).status).toBe(304);
+    expect(
+      (await hard.site.get(path, { "if-modified-since": shift(lastModified, 1) })).status,
+    ).toBe(304);
+    expect(
+      (await hard.site.get(path, { "if-modified-since": shift(lastModified, 3600) })).status,
+    ).toBe(304);
+    const earlier = await hard.site.get(path, { "if-modified-since": shift(lastModified, -1) });
     expect(earlier.status).toBe(200);
     expect((await earlier.text()).length).toBeGreaterThan(0);
   });
@@ -149,8 +135,8 @@ describe("If-Modified-Since", () => {
     const month = months[d.getUTCMonth()];
     const rfc850 = `${days[d.getUTCDay()]}, ${p(d.getUTCDate())}-${month}-${p(d.getUTCFullYear() % 100)} ${time} GMT`;
     const asctime = `${days[d.getUTCDay()]?.slice(0, 3)} ${month} ${String(d.getUTCDate()).padStart(2, " ")} ${time} ${d.getUTCFullYear()}`;
-    expect((await site.get("/feed.xml", { "if-modified-since": rfc850 })).status).toBe(304);
-    expect((await site.get("/feed.xml", { "if-modified-since": asctime })).status).toBe(304);
+    expect((await hard.site.get("/feed.xml", { "if-modified-since": rfc850 })).status).toBe(304);
+    expect((await hard.site.get("/feed.xml", { "if-modified-since": asctime })).status).toBe(304);
   });
 });
 
@@ -181,7 +167,7 @@ describe("garbage validators are ignored (200, never 5xx)", () => {
     "%s",
     async (_label, headers) => {
       for (const path of ["/feed.xml", "/feed.json", "/"]) {
-        const res = await site.get(path, headers);
+        const res = await hard.site.get(path, headers);
         expect(res.status, path).toBe(200);
         expect((await res.text()).length).toBeGreaterThan(0);
       }

@@ -1,23 +1,9 @@
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { negotiateEncoding } from "../../functions/http/encoding.ts";
-import { FolderStore } from "../../functions/storage/folder.ts";
-import {
-  type AppSite,
-  appFor,
-  type ContentDir,
-  contentDir,
-  HARD_CASES,
-} from "../support/server.ts";
+import { useHardCaseSite } from "../support/server.ts";
 
-let content: ContentDir;
-let site: AppSite;
-
-beforeAll(async () => {
-  content = await contentDir({ files: HARD_CASES });
-  site = appFor(new FolderStore(content.dir));
-});
-afterAll(() => content.dispose());
+const hard = useHardCaseSite();
 
 const ROUTES = [
   "/feed.xml",
@@ -79,7 +65,7 @@ describe("compressed responses", () => {
   it.each(ROUTES)(
     "%s: br and gzip decode to the identity bytes; each variant has its own ETag",
     async (path) => {
-      const identity = await site.get(path);
+      const identity = await hard.site.get(path);
       const plain = await bytes(identity);
       expect(identity.headers.get("content-encoding")).toBeNull();
       expect(identity.headers.get("vary")).toContain("Accept-Encoding");
@@ -89,7 +75,7 @@ describe("compressed responses", () => {
         ["gzip", "gzip"],
         ["gzip, deflate, br", "br"],
       ] as const) {
-        const res = await site.get(path, { "accept-encoding": accept });
+        const res = await hard.site.get(path, { "accept-encoding": accept });
         expect(res.status).toBe(200);
         expect(res.headers.get("content-encoding")).toBe(encoding);
         expect(res.headers.get("vary")).toContain("Accept-Encoding");
@@ -106,22 +92,25 @@ describe("compressed responses", () => {
   );
 
   it("repeated requests get the same compressed bytes", async () => {
-    const a = await bytes(await site.get("/feed.xml", { "accept-encoding": "br" }));
-    const b = await bytes(await site.get("/feed.xml", { "accept-encoding": "br" }));
+    const a = await bytes(await hard.site.get("/feed.xml", { "accept-encoding": "br" }));
+    const b = await bytes(await hard.site.get("/feed.xml", { "accept-encoding": "br" }));
     expect(a.equals(b)).toBe(true);
   });
 
   it("304 works with the variant's ETag, in any encoding the client now asks for", async () => {
-    const br = await site.get("/feed.xml", { "accept-encoding": "br" });
+    const br = await hard.site.get("/feed.xml", { "accept-encoding": "br" });
     const tag = br.headers.get("etag") as string;
     for (const accept of ["br", "gzip", ""]) {
-      const res = await site.get("/feed.xml", { "accept-encoding": accept, "if-none-match": tag });
+      const res = await hard.site.get("/feed.xml", {
+        "accept-encoding": accept,
+        "if-none-match": tag,
+      });
       expect(res.status, accept).toBe(304);
       expect(await res.text()).toBe("");
       expect(res.headers.get("vary")).toContain("Accept-Encoding");
     }
-    const gzip = await site.get("/feed.json", { "accept-encoding": "gzip" });
-    const again = await site.get("/feed.json", {
+    const gzip = await hard.site.get("/feed.json", { "accept-encoding": "gzip" });
+    const again = await hard.site.get("/feed.json", {
       "accept-encoding": "gzip",
       "if-none-match": `W/${gzip.headers.get("etag")}`,
     });
@@ -130,9 +119,9 @@ describe("compressed responses", () => {
   });
 
   it("HEAD of a compressed variant has the variant's length and no body", async () => {
-    const get = await site.get("/atom.xml", { "accept-encoding": "gzip" });
+    const get = await hard.site.get("/atom.xml", { "accept-encoding": "gzip" });
     const length = (await bytes(get)).byteLength;
-    const head = await site.request("/atom.xml", {
+    const head = await hard.site.request("/atom.xml", {
       method: "HEAD",
       headers: { "accept-encoding": "gzip" },
     });
@@ -143,7 +132,7 @@ describe("compressed responses", () => {
   });
 
   it("error responses are never compressed", async () => {
-    const res = await site.get("/nope", { "accept-encoding": "br, gzip" });
+    const res = await hard.site.get("/nope", { "accept-encoding": "br, gzip" });
     expect(res.status).toBe(404);
     expect(res.headers.get("content-encoding")).toBeNull();
     expect(await res.text()).toBe("Not found\n");

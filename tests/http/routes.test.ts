@@ -1,25 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { FolderStore } from "../../functions/storage/folder.ts";
 import {
-  type AppSite,
   appFor,
   CONTENT_TYPES,
-  type ContentDir,
   contentDir,
   FORMATS,
-  HARD_CASES,
   md,
   SITE,
+  useHardCaseSite,
 } from "../support/server.ts";
 
-let content: ContentDir;
-let site: AppSite;
-
-beforeAll(async () => {
-  content = await contentDir({ files: HARD_CASES });
-  site = appFor(new FolderStore(content.dir));
-});
-afterAll(() => content.dispose());
+const hard = useHardCaseSite();
 
 const HTML = "text/html; charset=utf-8";
 
@@ -43,7 +34,7 @@ function routes(): [string, string][] {
 
 describe("routes", () => {
   it.each(routes())("GET %s answers 200 with its content type", async (path, type) => {
-    const res = await site.get(path);
+    const res = await hard.site.get(path);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe(type);
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
@@ -51,8 +42,8 @@ describe("routes", () => {
   });
 
   it.each(routes())("HEAD %s has GET's headers and no body", async (path) => {
-    const get = await site.get(path);
-    const head = await site.request(path, { method: "HEAD" });
+    const get = await hard.site.get(path);
+    const head = await hard.site.request(path, { method: "HEAD" });
     expect(head.status).toBe(200);
     expect(await head.text()).toBe("");
     for (const name of ["content-type", "etag", "last-modified", "cache-control", "vary"]) {
@@ -75,7 +66,7 @@ describe("routes", () => {
         "/tags/culture/feed.json",
         "/authors/ana-muller",
       ]) {
-        const res = await site.request(path, { method });
+        const res = await hard.site.request(path, { method });
         expect(res.status, `${method} ${path}`).toBe(405);
         expect(res.headers.get("allow")).toBe("GET, HEAD");
         expect(await res.text()).toMatch(/^Method not allowed\n$/);
@@ -97,7 +88,7 @@ describe("routes", () => {
     "/tags/culture/feed.xml/extra",
     "//feed.xml",
   ])("GET %s is 404 with a short plain-text reason", async (path) => {
-    const res = await site.get(path);
+    const res = await hard.site.get(path);
     expect(res.status).toBe(404);
     expect(res.headers.get("content-type")).toBe("text/plain; charset=utf-8");
     const body = await res.text();
@@ -116,16 +107,16 @@ describe("feeds opened in a browser", () => {
   ])(
     "%s is labelled application/xml (so its XSLT applies), same bytes, its own ETag",
     async (path, headers) => {
-      const reader = await site.get(path, {
+      const reader = await hard.site.get(path, {
         accept: "application/rss+xml, application/atom+xml, */*;q=0.1",
       });
-      const browser = await site.get(path, headers);
+      const browser = await hard.site.get(path, headers);
       expect(browser.headers.get("content-type")).toBe("application/xml; charset=utf-8");
       expect(browser.headers.get("etag")).not.toBe(reader.headers.get("etag"));
       expect(browser.headers.get("vary")).toBe("Accept-Encoding, Sec-Fetch-Dest");
       expect(reader.headers.get("vary")).toBe("Accept-Encoding, Sec-Fetch-Dest");
       expect(await browser.text()).toBe(await reader.text());
-      const again = await site.get(path, {
+      const again = await hard.site.get(path, {
         ...headers,
         "if-none-match": browser.headers.get("etag") ?? "",
       });
@@ -135,11 +126,11 @@ describe("feeds opened in a browser", () => {
 
   it("readers, scripts and JSON Feed keep the registered types", async () => {
     for (const accept of ["*/*", "application/rss+xml", "text/html,application/xml;q=0.9", ""]) {
-      expect((await site.get("/feed.xml", { accept })).headers.get("content-type")).toBe(
+      expect((await hard.site.get("/feed.xml", { accept })).headers.get("content-type")).toBe(
         CONTENT_TYPES["feed.xml"],
       );
     }
-    const json = await site.get("/feed.json", {
+    const json = await hard.site.get("/feed.json", {
       "sec-fetch-dest": "document",
       accept: "text/html",
     });
@@ -179,7 +170,7 @@ describe("hostile paths", () => {
   it.each(hostile.map((p) => [p.length > 80 ? `${p.slice(0, 60)}… (${p.length} chars)` : p, p]))(
     "%s is a 4xx and reads nothing outside the store",
     async (_label, path) => {
-      const res = await site.get(path);
+      const res = await hard.site.get(path);
       expect(res.status).toBeGreaterThanOrEqual(400);
       expect(res.status).toBeLessThan(500);
       const body = await res.text();
@@ -189,7 +180,7 @@ describe("hostile paths", () => {
   );
 
   it("never logs a server error for them", () => {
-    expect(site.log.entries.filter((e) => e.message === "request failed")).toEqual([]);
+    expect(hard.site.log.entries.filter((e) => e.message === "request failed")).toEqual([]);
   });
 });
 
@@ -203,7 +194,7 @@ describe("HTML pages", () => {
   ];
 
   it.each(pages)("%s links all three feeds for autodiscovery, with SITE_URL", async (path) => {
-    const html = await (await site.get(path)).text();
+    const html = await (await hard.site.get(path)).text();
     const alternates = [
       ...html.matchAll(/<link rel="alternate" type="([^"]+)" title="[^"]*" href="([^"]+)">/g),
     ];
@@ -220,18 +211,18 @@ describe("HTML pages", () => {
 
   it("the home page and article pages discover the site feeds", async () => {
     for (const path of ["/", "/articles/markup"]) {
-      const html = await (await site.get(path)).text();
+      const html = await (await hard.site.get(path)).text();
       for (const f of FORMATS) expect(html).toContain(`href="${SITE}/${f}"`);
     }
   });
 
   it("a tag page discovers the tag's own feeds", async () => {
-    const html = await (await site.get("/tags/culture")).text();
+    const html = await (await hard.site.get("/tags/culture")).text();
     for (const f of FORMATS) expect(html).toContain(`href="${SITE}/tags/culture/${f}"`);
   });
 
   it.each(pages)("%s loads no external script or stylesheet", async (path) => {
-    const res = await site.get(path);
+    const res = await hard.site.get(path);
     const html = await res.text();
     expect(html).not.toMatch(/<script/i);
     expect(html).not.toMatch(/rel="?stylesheet/i);
@@ -241,7 +232,7 @@ describe("HTML pages", () => {
   });
 
   it("escapes hostile titles, names and tags and strips unsafe markup from the body", async () => {
-    const html = await (await site.get("/articles/markup")).text();
+    const html = await (await hard.site.get("/articles/markup")).text();
     expect(html).toContain(
       "<title>Q&amp;A: &lt;Tags&gt; &amp; &quot;quotes&quot; in &#39;titles&#39; ]]&gt; done – Dateline</title>",
     );
@@ -258,7 +249,7 @@ describe("HTML pages", () => {
   });
 
   it("the home page lists articles newest first and links each with SITE_URL", async () => {
-    const html = await (await site.get("/")).text();
+    const html = await (await hard.site.get("/")).text();
     const links = [...html.matchAll(/<li><a href="([^"]+)"/g)].map((m) => m[1]);
     expect(links.length).toBe(17); // 11 sample articles and 6 published hard cases
     expect(links[0]).toBe(`${SITE}/articles/solar-car-challenge-finish`);
@@ -267,7 +258,9 @@ describe("HTML pages", () => {
   });
 
   it("an article page shows the article's own language and its tags as links", async () => {
-    const html = await (await site.get("/articles/%E3%82%B3%E3%83%BC%E3%83%92%E3%83%BC")).text();
+    const html = await (
+      await hard.site.get("/articles/%E3%82%B3%E3%83%BC%E3%83%92%E3%83%BC")
+    ).text();
     expect(html).toContain('<html lang="ja">');
     expect(html).toContain("<h1>コーヒーの話</h1>");
     expect(html).toContain(`href="${SITE}/tags/culture">#Culture</a>`);
@@ -276,7 +269,7 @@ describe("HTML pages", () => {
 
 describe("tags and authors", () => {
   it("a tag feed holds exactly the articles with that tag, whatever its spelling", async () => {
-    const feed = (await (await site.get("/tags/culture/feed.json")).json()) as {
+    const feed = (await (await hard.site.get("/tags/culture/feed.json")).json()) as {
       title: string;
       items: { url: string; tags: string[] }[];
     };
@@ -289,14 +282,14 @@ describe("tags and authors", () => {
     for (const item of feed.items)
       expect(item.tags.map((t) => t.toLowerCase())).toContain("culture");
     // A differently spelled request reaches the same tag.
-    expect(await (await site.get("/tags/CULTURE/feed.json")).text()).toBe(
-      await (await site.get("/tags/culture/feed.json")).text(),
+    expect(await (await hard.site.get("/tags/CULTURE/feed.json")).text()).toBe(
+      await (await hard.site.get("/tags/culture/feed.json")).text(),
     );
   });
 
   it("non-Latin tags have pages and feeds (composed or decomposed in the URL)", async () => {
-    expect((await site.get("/tags/%EC%B6%95%EC%A0%9C")).status).toBe(200); // 축제, composed
-    const feed = (await (await site.get("/tags/%EC%B6%95%EC%A0%9C/feed.json")).json()) as {
+    expect((await hard.site.get("/tags/%EC%B6%95%EC%A0%9C")).status).toBe(200); // 축제, composed
+    const feed = (await (await hard.site.get("/tags/%EC%B6%95%EC%A0%9C/feed.json")).json()) as {
       items: { url: string }[];
     };
     expect(feed.items.map((i) => i.url)).toEqual([
@@ -305,7 +298,7 @@ describe("tags and authors", () => {
   });
 
   it("an author with several articles has feeds listing only their articles", async () => {
-    const feed = (await (await site.get("/authors/ana-muller/feed.json")).json()) as {
+    const feed = (await (await hard.site.get("/authors/ana-muller/feed.json")).json()) as {
       title: string;
       items: { url: string; authors: { name: string }[] }[];
     };

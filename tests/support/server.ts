@@ -13,11 +13,13 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll } from "vitest";
 import type { ArticleMeta } from "../../functions/articles/article.ts";
 import { Catalog } from "../../functions/articles/catalog.ts";
 import { type Config, loadConfig } from "../../functions/config.ts";
 import { createApp } from "../../functions/http/app.ts";
 import { memoryLogger } from "../../functions/log.ts";
+import { FolderStore } from "../../functions/storage/folder.ts";
 import type { ArticleStore } from "../../functions/storage/store.ts";
 
 export const SITE = "https://news.example.com";
@@ -199,6 +201,20 @@ export interface AppSite {
     init?: { method?: string; headers?: Record<string, string> },
   ): Promise<Response>;
   get(path: string, headers?: Record<string, string>): Promise<Response>;
+}
+
+/**
+ * The app over a temporary copy of content/ plus HARD_CASES, created before the calling file's
+ * tests and removed after them. Read `.site` inside tests (it exists once beforeAll has run).
+ */
+export function useHardCaseSite(): { readonly site: AppSite } {
+  const holder = {} as { site: AppSite; content?: ContentDir };
+  beforeAll(async () => {
+    holder.content = await contentDir({ files: HARD_CASES });
+    holder.site = appFor(new FolderStore(holder.content.dir));
+  });
+  afterAll(() => holder.content?.dispose());
+  return holder;
 }
 
 /** The app over `store`, in process, as runtime.ts wires it, with a counting catalog. */
