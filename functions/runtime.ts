@@ -23,6 +23,7 @@ export function createRuntime(
   { background = false }: { background?: boolean } = {},
 ): Runtime {
   const catalog = new Catalog(store, {
+    siteUrl: config.siteUrl,
     revalidateMs: config.revalidateSeconds * 1000,
     log,
     now,

@@ -222,6 +222,14 @@ export class DatelineStack extends Stack {
         "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
       // `feed` pulls in xml-js's XML parser and with it sax (21 KB); Dateline only writes XML.
       esbuildArgs: { "--alias:sax": join(REPO_ROOT, "infra", "bundle", "sax-stub.cjs") },
+      // md4w (Markdown) loads its WebAssembly from beside the module: here, beside index.mjs.
+      commandHooks: {
+        beforeBundling: () => [],
+        beforeInstall: () => [],
+        afterBundling: (inputDir, outputDir) => [
+          `cp "${inputDir}/node_modules/md4w/js/md4w-small.wasm" "${outputDir}/md4w-small.wasm"`,
+        ],
+      },
     };
 
     this.feedFunction = new NodejsFunction(this, "FeedFunction", {

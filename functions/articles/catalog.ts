@@ -4,8 +4,9 @@ import type { Logger } from "../log.ts";
 import type { ArticleIndex, ArticleStore, StoredFile } from "../storage/store.ts";
 import { isArticleKey } from "../storage/store.ts";
 import type { Article, ArticleMeta } from "./article.ts";
+import { type CompileSteps, compileArticle, failed } from "./compile.ts";
+import type { CompileResult } from "./compiled.ts";
 import { articleId, keyHash } from "./ids.ts";
-import { parseArticle } from "./parse.ts";
 
 /** The articles visible right now, newest first, and what HTTP caching needs to know of them. */
 export interface Snapshot {
@@ -20,6 +21,8 @@ export interface Snapshot {
 }
 
 export interface CatalogOptions {
+  /** Absolute base for links in compiled article bodies (SITE_URL). */
+  siteUrl: string;
   /** How long a listing is trusted before the store is checked again. */
   revalidateMs: number;
   now?: () => number;
@@ -32,6 +35,16 @@ export interface CatalogOptions {
    * invalidate() are still waited for. Default false (a request sees the check it triggered).
    */
   background?: boolean;
+  /** Compile steps (tests inject failing ones); default: the real ones. */
+  steps?: CompileSteps;
+  /** Bytes of compiled HTML kept in memory for serving (least recently used dropped first). */
+  bodyCacheBytes?: number;
+}
+
+/** An article ready to serve: its snapshot metadata and its sanitized body HTML. */
+export interface ServedArticle {
+  meta: ArticleMeta;
+  html: string;
 }
 
 type Entry = { version: string; meta: ArticleMeta } | { version: string; error: string };
@@ -58,13 +71,26 @@ export class Catalog {
   #snapshot: Snapshot | undefined;
   /** Earliest future date of a non-draft article: the snapshot is rebuilt when it passes. */
   #nextRelease = Number.POSITIVE_INFINITY;
-  readonly #bodies = new Map<string, Promise<Article>>();
+  /** Compiled bodies by key and version, newest use last; bounded by their bytes. */
+  readonly #bodies = new Map<string, string>();
+  #bodyBytes = 0;
+  /** Compiles of a body in flight (a page and a feed asking at once compile once). */
+  readonly #compiling = new Map<string, Promise<string | undefined>>();
+  /** Failures already logged, by key and version: each is logged once. */
+  readonly #reported = new Set<string>();
   /** The store index the entries came from, if any (unchanged index: nothing to do). */
   #index: ArticleIndex | undefined;
 
   constructor(store: ArticleStore, options: CatalogOptions) {
     this.#store = store;
-    this.#options = { now: Date.now, concurrency: 16, background: false, ...options };
+    this.#options = {
+      now: Date.now,
+      concurrency: 16,
+      background: false,
+      steps: undefined as unknown as CompileSteps,
+      bodyCacheBytes: 32 * 1024 * 1024,
+      ...options,
+    };
   }
 
   /** Forces the next `snapshot()` to check the store (used by the local file watcher). */
@@ -101,28 +127,92 @@ export class Catalog {
     return this.#snapshot;
   }
 
-  /** The full article (with body) behind a snapshot entry; parsed once per stored version. */
-  article(meta: ArticleMeta): Promise<Article> {
+  /**
+   * The servable article behind a snapshot entry, or undefined when its file cannot be served
+   * right now (it vanished, became unreadable or stopped compiling since the snapshot: that is
+   * logged once). Rejects only when the store itself is unavailable: one file's trouble never
+   * fails the page or feed holding it.
+   */
+  async article(meta: ArticleMeta): Promise<ServedArticle | undefined> {
     const cacheKey = `${meta.key}\u0000${meta.version}`;
-    let pending = this.#bodies.get(cacheKey);
-    if (!pending) {
-      pending = this.#store.read(meta.key).then((bytes) => ({
-        ...parseArticle(
-          { key: meta.key, version: meta.version, modified: meta.modified, size: bytes.byteLength },
-          bytes,
-        ).article,
-        // Slug and id may have been disambiguated by the catalog; the snapshot's copy wins.
-        slug: meta.slug,
-        id: meta.id,
-      }));
-      pending.catch(() => this.#bodies.delete(cacheKey));
-      this.#bodies.set(cacheKey, pending);
-      if (this.#bodies.size > 1_000) {
-        const oldest = this.#bodies.keys().next().value;
-        if (oldest !== undefined) this.#bodies.delete(oldest);
-      }
+    const cached = this.#bodies.get(cacheKey);
+    if (cached !== undefined) {
+      this.#bodies.delete(cacheKey);
+      this.#bodies.set(cacheKey, cached);
+      return { meta, html: cached };
     }
-    return pending;
+    let pending = this.#compiling.get(cacheKey);
+    if (!pending) {
+      pending = this.#compileBody(meta).finally(() => this.#compiling.delete(cacheKey));
+      this.#compiling.set(cacheKey, pending);
+    }
+    const html = await pending;
+    return html === undefined ? undefined : { meta, html };
+  }
+
+  async #compileBody(meta: ArticleMeta): Promise<string | undefined> {
+    const file: StoredFile = {
+      key: meta.key,
+      version: meta.version,
+      modified: meta.modified,
+      size: 0,
+    };
+    const result = await this.#readAndCompile(file);
+    if (result === undefined) return undefined;
+    if (!result.ok) {
+      this.#report(result.key, result.version, result.error);
+      return undefined;
+    }
+    // The file changed since the snapshot (same version string, new bytes is impossible): the
+    // body is of the version listed; its metadata is the snapshot's (slug and id disambiguated).
+    this.#keepBody(meta.key, meta.version, result.html);
+    return result.html;
+  }
+
+  /**
+   * Reads and compiles one file; undefined when it vanished. Rejects only with
+   * StoreUnavailableError (the store, not the file, failed).
+   */
+  async #readAndCompile(file: StoredFile): Promise<CompileResult | undefined> {
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.#store.read(file.key);
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined; // removed between list and read
+      // The store is down (not this file): the whole check fails and the last good state stays.
+      if (error instanceof StoreUnavailableError) throw error;
+      // The file itself cannot be read (too big, not a regular file, no permission).
+      if (error instanceof ArticleError) return failed(file, "open", error);
+      return failed(file, "read", error);
+    }
+    return compileArticle(
+      file,
+      bytes,
+      { siteUrl: this.#options.siteUrl },
+      ...(this.#options.steps ? [this.#options.steps] : []),
+    );
+  }
+
+  #keepBody(key: string, version: string, html: string): void {
+    const cacheKey = `${key}\u0000${version}`;
+    if (this.#bodies.has(cacheKey)) return;
+    // A body bigger than the whole budget is compiled again when asked for.
+    if (html.length > this.#options.bodyCacheBytes) return;
+    this.#bodies.set(cacheKey, html);
+    this.#bodyBytes += html.length;
+    for (const [oldKey, oldHtml] of this.#bodies) {
+      if (this.#bodyBytes <= this.#options.bodyCacheBytes) break;
+      this.#bodies.delete(oldKey);
+      this.#bodyBytes -= oldHtml.length;
+    }
+  }
+
+  #report(key: string, version: string, reason: string): void {
+    const id = `${key}\u0000${version}`;
+    if (this.#reported.has(id)) return;
+    this.#reported.add(id);
+    if (this.#reported.size > 100_000) this.#reported.clear();
+    this.#options.log.error("article skipped", { file: key, reason });
   }
 
   async #refresh(): Promise<void> {
@@ -210,34 +300,35 @@ export class Catalog {
         next.set(item.key, known);
         continue;
       }
-      if ("error" in item)
-        this.#options.log.error("article skipped", { file: item.key, reason: item.error });
+      if ("error" in item) this.#report(item.key, item.version, item.error);
       next.set(item.key, item);
     }
     return next;
   }
 
   async #load(file: StoredFile): Promise<Entry | undefined> {
-    let bytes: Uint8Array;
-    try {
-      bytes = await this.#store.read(file.key);
-    } catch (error) {
-      if (error instanceof NotFoundError) return undefined; // removed between list and read
-      throw error;
+    const result = await this.#readAndCompile(file);
+    if (result === undefined) return undefined;
+    if (!result.ok && result.stage === "read") {
+      // A read that failed for a reason other than the file itself (a timeout, a dropped
+      // connection): keep the version already known, if any; the next check tries again.
+      const known = this.#entries.get(file.key);
+      if (known) {
+        this.#options.log.warn("article read failed; keeping the version already loaded", {
+          file: file.key,
+          reason: result.error,
+        });
+        return known;
+      }
     }
-    try {
-      const { article, warnings } = parseArticle(file, bytes);
-      for (const warning of warnings)
-        this.#options.log.warn("article warning", { file: file.key, reason: warning });
-      return { version: file.version, meta: metaOf(article) };
-    } catch (error) {
-      const reasons =
-        error instanceof ArticleError
-          ? error.reasons
-          : [error instanceof Error ? error.message : String(error)];
-      this.#options.log.error("article skipped", { file: file.key, reason: reasons.join("; ") });
-      return { version: file.version, error: reasons.join("; ") };
+    if (!result.ok) {
+      this.#report(file.key, file.version, result.error);
+      return { version: file.version, error: result.error };
     }
+    for (const warning of result.warnings)
+      this.#options.log.warn("article warning", { file: file.key, reason: warning });
+    this.#keepBody(file.key, file.version, result.html);
+    return { version: file.version, meta: result.meta };
   }
 
   #build(now: number): Snapshot {

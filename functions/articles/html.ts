@@ -1,13 +1,11 @@
-import { Marked } from "marked";
 import type * as XssModule from "xss";
 import xss from "xss";
 import type { Article } from "./article.ts";
+import { markdownToHtml } from "./markdown.ts";
 
 // xss is CommonJS and fills most exports in a loop, which Node's named-export detection misses.
 const { escapeAttrValue, FilterXSS, friendlyAttrValue, whiteList } =
   xss as unknown as typeof XssModule;
-
-const markdown = new Marked({ gfm: true, breaks: false, async: false });
 
 /** Tags whose whole content is dropped, not just the tag. */
 const DROP_WITH_CONTENT = [
@@ -29,8 +27,11 @@ const DROP_WITH_CONTENT = [
   "applet",
 ];
 
+// Legacy presentational tags (`<font color>`, `<center align>`) lose the tag and keep their text.
+const { font: _font, center: _center, ...baseList } = whiteList;
+
 const allowList = {
-  ...whiteList,
+  ...baseList,
   a: ["href", "title", "hreflang"],
   img: ["src", "alt", "title", "width", "height"],
   code: ["class"],
@@ -39,8 +40,6 @@ const allowList = {
   sub: [],
   figure: [],
   figcaption: [],
-  font: undefined,
-  center: undefined,
 };
 
 /** Schemes a link may keep after resolution; everything else (javascript:, data:, vbscript:) is dropped. */
@@ -131,20 +130,26 @@ export function escapeHtml(text: string): string {
     .replace(/'/g, "&#39;");
 }
 
-/** The article body as safe, absolute-linked HTML (Markdown rendered, wire paragraphs escaped). */
+/** A wire-format body as HTML: each paragraph escaped, the dateline in bold before the first. */
+export function wireHtml(article: Pick<Article, "body" | "dateline">): string {
+  const paragraphs = article.body.split("\n\n").map((p) => `<p>${escapeHtml(p)}</p>`);
+  if (article.dateline && paragraphs[0]) {
+    paragraphs[0] = paragraphs[0].replace(
+      "<p>",
+      `<p><strong>${escapeHtml(article.dateline)}</strong> – `,
+    );
+  }
+  return paragraphs.join("\n");
+}
+
+/**
+ * The article body as safe, absolute-linked HTML (Markdown rendered, wire paragraphs escaped),
+ * without compileArticle's limits and isolation: serving goes through compileArticle.
+ */
 export function renderArticleHtml(
   article: Pick<Article, "format" | "body" | "dateline">,
   siteUrl: string,
 ): string {
-  if (article.format === "wire") {
-    const paragraphs = article.body.split("\n\n").map((p) => `<p>${escapeHtml(p)}</p>`);
-    if (article.dateline && paragraphs[0]) {
-      paragraphs[0] = paragraphs[0].replace(
-        "<p>",
-        `<p><strong>${escapeHtml(article.dateline)}</strong> – `,
-      );
-    }
-    return paragraphs.join("\n");
-  }
-  return sanitizeHtml(markdown.parse(article.body) as string, siteUrl);
+  if (article.format === "wire") return wireHtml(article);
+  return sanitizeHtml(markdownToHtml(article.body), siteUrl);
 }

@@ -1,10 +1,10 @@
-import { marked } from "marked";
 import { ArticleError } from "../errors.ts";
 import type { StoredFile } from "../storage/store.ts";
 import type { Article, Attachment, Person } from "./article.ts";
 import { parseArticleDate } from "./dates.ts";
 import { parseYaml, splitFrontMatter } from "./frontmatter.ts";
 import { articleId, keyHash } from "./ids.ts";
+import { markdownToHtml } from "./markdown.ts";
 import { type FrontMatter, validateFrontMatter } from "./schema.ts";
 import { decodeArticle, slugify, squash, stripXmlIllegal, truncateWords } from "./text.ts";
 import { creditSource, deriveHeadline, looksLikeWire, parseWire } from "./wire.ts";
@@ -28,10 +28,19 @@ export interface ParseResult {
  * Article. Throws ArticleError naming the file and every reason it cannot be served.
  */
 export function parseArticle(file: StoredFile, bytes: Uint8Array): ParseResult {
-  if (bytes.byteLength > MAX_ARTICLE_BYTES) {
-    throw new ArticleError(file.key, [`file is larger than ${MAX_ARTICLE_BYTES / 1024} KB`]);
+  checkSize(file.key, bytes.byteLength);
+  return parseArticleText(file, decodeArticle(file.key, bytes));
+}
+
+/** Refuses a file above MAX_ARTICLE_BYTES (callers check the listed size before reading too). */
+export function checkSize(key: string, bytes: number): void {
+  if (bytes > MAX_ARTICLE_BYTES) {
+    throw new ArticleError(key, [`file is larger than ${MAX_ARTICLE_BYTES / 1024} KB`]);
   }
-  const text = decodeArticle(file.key, bytes);
+}
+
+/** parseArticle after decoding: `text` is the file's decoded text. */
+export function parseArticleText(file: StoredFile, text: string): ParseResult {
   if (text.trim() === "") throw new ArticleError(file.key, ["file is empty"]);
 
   const split = splitFrontMatter(text);
@@ -166,11 +175,16 @@ function trimEnd(text: string, chars: string): string {
   return text.slice(0, end);
 }
 
+const WORD_JOINER = "\u2060";
+
 /** Markdown inline source → plain text (tags dropped, entities decoded). */
 function plainText(markdown: string): string {
-  const html = marked.parseInline(markdown, { async: false });
+  // Rendered as one line behind a word joiner, so it stays one inline paragraph: `2024. A year`
+  // or `- note` must not become a list (md4c has no inline-only mode).
+  const html = markdownToHtml(`${WORD_JOINER}${squash(markdown)}`);
   return squash(
     html
+      .replaceAll(WORD_JOINER, "")
       .replace(/<[^>]*>/g, "")
       .replace(/&(#x?[0-9a-f]+|amp|lt|gt|quot|#39|apos|nbsp);/gi, (_, entity: string) => {
         const named: Record<string, string> = {

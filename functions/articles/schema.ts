@@ -112,8 +112,8 @@ export const FrontMatterSchema = v.looseObject({
     v.pipe(
       text(500),
       v.check(
-        (value) => /^[a-z][a-z0-9+.-]*:\S+$/i.test(value),
-        "must be a URI such as urn:uuid:…",
+        isReaderId,
+        "must be a URI that feed readers treat as an id: urn:…, tag:… or http(s)://…",
       ),
     ),
   ),
@@ -125,6 +125,23 @@ export const FrontMatterSchema = v.looseObject({
     ),
   ),
 });
+
+/**
+ * Ids readers keep as the item's identity: RSS guid isPermaLink="false" and Atom id accept any
+ * IRI, but readers and validators only treat urn:, tag: and http(s) URLs as ids (a
+ * `javascript:` id would also be offered as a link by readers that follow guids).
+ */
+function isReaderId(value: string): boolean {
+  if (/\s/.test(value)) return false;
+  if (/^urn:[a-z0-9][a-z0-9-]{0,31}:\S+$/i.test(value)) return true;
+  if (/^tag:[^,:\s]+,\d{4}(-\d{2}(-\d{2})?)?:\S*$/i.test(value)) return true;
+  if (!/^https?:\/\//i.test(value)) return false;
+  try {
+    return new URL(value).hostname !== "";
+  } catch {
+    return false;
+  }
+}
 
 export type FrontMatter = v.InferOutput<typeof FrontMatterSchema>;
 

@@ -1,10 +1,9 @@
 import type { ArticleMeta } from "../articles/article.ts";
 import type { Catalog } from "../articles/catalog.ts";
 import { newestFirst } from "../articles/catalog.ts";
-import { absoluteUrl, escapeHtml, renderArticleHtml, resolveFragments } from "../articles/html.ts";
+import { absoluteUrl, escapeHtml, resolveFragments } from "../articles/html.ts";
 import { uuidV5 } from "../articles/ids.ts";
 import type { Config } from "../config.ts";
-import { ArticleError, NotFoundError } from "../errors.ts";
 import type { FeedDocument, FeedEntry } from "./model.ts";
 import type { Scope } from "./scopes.ts";
 
@@ -128,18 +127,13 @@ export async function buildFeed(
 }
 
 /**
- * The entry's body. A file deleted or broken since the snapshot was taken must not take the whole
- * feed down: its summary stands in until the next revalidation drops or refreshes it.
+ * The entry's body. A file deleted, unreadable or broken since the snapshot was taken must not
+ * take the whole feed down: its summary stands in until the next revalidation drops or
+ * refreshes it (the catalog logs why, once).
  */
-async function bodyOf(catalog: Catalog, meta: ArticleMeta, site: string): Promise<string> {
-  try {
-    return renderArticleHtml(await catalog.article(meta), site);
-  } catch (error) {
-    if (error instanceof NotFoundError || error instanceof ArticleError) {
-      return `<p>${escapeHtml(meta.summary)}</p>`;
-    }
-    throw error;
-  }
+async function bodyOf(catalog: Catalog, meta: ArticleMeta): Promise<string> {
+  const served = await catalog.article(meta);
+  return served ? served.html : `<p>${escapeHtml(meta.summary)}</p>`;
 }
 
 async function entryOf(config: Config, catalog: Catalog, meta: ArticleMeta): Promise<FeedEntry> {
@@ -159,7 +153,7 @@ async function entryOf(config: Config, catalog: Catalog, meta: ArticleMeta): Pro
     tags: meta.tags,
     summary: meta.summary,
     // In a reader, `#notes` would resolve against the feed: point it at the article page.
-    contentHtml: resolveFragments(await bodyOf(catalog, meta, site), url),
+    contentHtml: resolveFragments(await bodyOf(catalog, meta), url),
     ...(image ? { image } : {}),
     attachments: meta.attachments.flatMap((a) => {
       const url = absoluteUrl(a.url, site, "source");

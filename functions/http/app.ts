@@ -6,6 +6,7 @@ import type { Config } from "../config.ts";
 import { NotFoundError, toHttpError } from "../errors.ts";
 import { renderAtom } from "../feeds/atom.ts";
 import { buildFeed, type Cursor, pageOf } from "../feeds/build.ts";
+import { renderIsolated } from "../feeds/isolate.ts";
 import { renderJson } from "../feeds/json.ts";
 import { renderOpml } from "../feeds/opml.ts";
 import { renderRss } from "../feeds/rss.ts";
@@ -127,7 +128,7 @@ export function createApp({ config, catalog, log, now = Date.now }: AppDeps): Ho
       return monotonic(
         key,
         represent(
-          render(doc),
+          renderIsolated(doc, render, log),
           type,
           // The page's own articles (a binary search), not a scan of the whole scope.
           latest(pageOf(scope.articles, limit, before).items, now()),
@@ -247,9 +248,12 @@ export function createApp({ config, catalog, log, now = Date.now }: AppDeps): Ho
 
   route("/articles/:slug", async (req, snap, params) => {
     const meta = found(snap.bySlug.get(params.slug ?? ""), "No such article");
-    return page(req, snap, `article|${meta.slug}`, changedAt(meta), async () =>
-      articlePage(config, await catalog.article(meta)),
-    );
+    // A file that stopped compiling (or vanished) since the snapshot answers 404 until the next
+    // check drops it; the rejected render is not cached.
+    return page(req, snap, `article|${meta.slug}`, changedAt(meta), async () => {
+      const served = found(await catalog.article(meta), "No such article");
+      return articlePage(config, served.meta, served.html);
+    });
   });
 
   app.notFound(() => plain(404, "Not found"));

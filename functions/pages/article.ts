@@ -1,11 +1,14 @@
-import type { Article } from "../articles/article.ts";
-import { absoluteUrl, escapeHtml, renderArticleHtml } from "../articles/html.ts";
+import type { ArticleMeta } from "../articles/article.ts";
+import { absoluteUrl, escapeHtml } from "../articles/html.ts";
 import type { Config } from "../config.ts";
 import { tagSlug } from "../feeds/scopes.ts";
 import { layout, timeTag } from "./layout.ts";
 
-/** An article as a readable HTML page, with the site's feeds for autodiscovery. */
-export function articlePage(config: Config, article: Article): string {
+/**
+ * An article as a readable HTML page, with the site's feeds for autodiscovery. `html` is the
+ * compiled (sanitized) body.
+ */
+export function articlePage(config: Config, article: ArticleMeta, html: string): string {
   const site = config.siteUrl;
   const url = `${site}/articles/${encodeURIComponent(article.slug)}`;
   const image = article.image ? absoluteUrl(article.image, site, "source") : undefined;
@@ -23,7 +26,7 @@ export function articlePage(config: Config, article: Article): string {
   const body = `<article>
 <h1>${escapeHtml(article.title)}</h1>
 <p class="meta">${timeTag(article.date)}${updated}${authors ? ` · ${authors}` : ""}</p>
-${image ? `<p><img src="${escapeHtml(image)}" alt=""></p>\n` : ""}${renderArticleHtml(article, site)}
+${image ? `<p><img src="${escapeHtml(image)}" alt=""></p>\n` : ""}${html}
 ${tags ? `<p class="tags">${tags}</p>` : ""}
 </article>`;
   return layout(config, {

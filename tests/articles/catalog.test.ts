@@ -3,7 +3,7 @@ import { Catalog } from "../../functions/articles/catalog.ts";
 import { keyHash } from "../../functions/articles/ids.ts";
 import { StoreUnavailableError } from "../../functions/errors.ts";
 import { memoryLogger } from "../../functions/log.ts";
-import { articleFile, type MemoryStore, memoryStore, wireFile } from "../fixtures/index.ts";
+import { articleFile, type MemoryStore, memoryStore, SITE, wireFile } from "../fixtures/index.ts";
 
 const T0 = Date.parse("2024-06-01T00:00:00Z");
 const MINUTE = 60_000;
@@ -12,7 +12,7 @@ const MINUTE = 60_000;
 function setup(store: MemoryStore, revalidateMs = MINUTE) {
   const clock = { now: T0 };
   const log = memoryLogger();
-  const catalog = new Catalog(store, { revalidateMs, now: () => clock.now, log });
+  const catalog = new Catalog(store, { siteUrl: SITE, revalidateMs, now: () => clock.now, log });
   return { catalog, log, clock };
 }
 
@@ -227,16 +227,36 @@ describe("Catalog: changes in the store", () => {
     expect(log.entries.filter((e) => e.level === "error")).toEqual([]);
   });
 
-  it("reads the full article (body) for a snapshot entry, once per version", async () => {
+  it("serves the body compiled while listing: one read per version, kept by bytes", async () => {
     const store = memoryStore({ "a.md": article("A", "2024-05-01", {}) });
     const { catalog } = setup(store);
     const [meta] = (await catalog.snapshot()).articles;
     if (!meta) throw new Error("no article");
     const full = await catalog.article(meta);
-    expect(full.body).toContain("The new terminal opened on Tuesday.");
-    expect(full.id).toBe(meta.id);
+    expect(full?.html).toContain("The new terminal opened on Tuesday.");
+    expect(full?.meta.id).toBe(meta.id);
     await catalog.article(meta);
-    expect(store.reads("a.md")).toBe(2);
+    expect(store.reads("a.md")).toBe(1);
+  });
+
+  it("compiles a body again (once) when the byte budget dropped it", async () => {
+    const store = memoryStore({
+      "a.md": article("A", "2024-05-01", {}),
+      "b.md": article("B", "2024-05-02", {}),
+    });
+    const log = memoryLogger();
+    const catalog = new Catalog(store, {
+      siteUrl: SITE,
+      revalidateMs: MINUTE,
+      log,
+      bodyCacheBytes: 1,
+    });
+    const [meta] = (await catalog.snapshot()).articles;
+    if (!meta) throw new Error("no article");
+    const [one, two] = await Promise.all([catalog.article(meta), catalog.article(meta)]);
+    expect(one?.html).toContain("The new terminal opened on Tuesday.");
+    expect(two?.html).toBe(one?.html);
+    expect(store.reads(meta.key)).toBe(2);
   });
 });
 
@@ -384,8 +404,8 @@ describe("Catalog: slugs and ids", () => {
     const second = snapshot.articles.find((a) => a.key === "b/x.md");
     if (!second) throw new Error("missing");
     const full = await catalog.article(second);
-    expect(full.slug).toBe(second.slug);
-    expect(full.id).toBe(second.id);
+    expect(full?.meta.slug).toBe(second.slug);
+    expect(full?.meta.id).toBe(second.id);
     expect(snapshot.bySlug.get(second.slug)?.key).toBe("b/x.md");
   });
 });

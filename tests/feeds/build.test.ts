@@ -31,8 +31,9 @@ function configFor(env: Record<string, string> = {}) {
   });
 }
 
-async function catalogOf(files: Record<string, string>) {
+async function catalogOf(files: Record<string, string>, siteUrl = configFor().siteUrl) {
   const catalog = new Catalog(memoryStore(files), {
+    siteUrl,
     revalidateMs: 60_000,
     now: () => NOW,
     log: memoryLogger(),
@@ -41,8 +42,8 @@ async function catalogOf(files: Record<string, string>) {
 }
 
 async function siteFeed(files: Record<string, string>, env: Record<string, string> = {}) {
-  const { catalog, snapshot } = await catalogOf(files);
   const config = configFor(env);
+  const { catalog, snapshot } = await catalogOf(files, config.siteUrl);
   return buildFeed(config, catalog, {
     scope: scopesOf(snapshot).site,
     limit: config.feedLimit,
@@ -148,6 +149,9 @@ describe("buildFeed: the store changes under a snapshot", () => {
       "c.md": articleFile({ title: "C", date: "2024-05-03" }),
     });
     const catalog = new Catalog(store, {
+      siteUrl: configFor().siteUrl,
+      // No compiled bodies kept: each is read again when the feed is built, after the change.
+      bodyCacheBytes: 0,
       revalidateMs: 60_000,
       now: () => NOW,
       log: memoryLogger(),

@@ -49,7 +49,7 @@ async function feedsOf(fields: Record<string, unknown>) {
   await writeFile(file, `---\n${yaml}---\n\nListen to the harbour at dawn.\n`);
   const config = loadConfig({ SITE_URL: SITE });
   const log = memoryLogger();
-  const catalog = new Catalog(new FolderStore(dir), { revalidateMs: 0, log });
+  const catalog = new Catalog(new FolderStore(dir), { siteUrl: SITE, revalidateMs: 0, log });
   const snapshot = await catalog.snapshot();
   expect(snapshot.articles, JSON.stringify(log.entries)).toHaveLength(1);
   const doc = await buildFeed(config, catalog, {

@@ -173,7 +173,7 @@ describe("rendered once per content version", () => {
     const afterBody = await after.text();
     expect(afterBody).toContain("Article 02, corrected headline");
     expect(after.headers.get("etag")).not.toBe(before.headers.get("etag"));
-    expect(store.reads - readsBefore).toBe(2); // the changed file: parsed, then its body rendered
+    expect(store.reads - readsBefore).toBe(1); // the changed file, compiled once (body kept)
     const old = await site.get("/feed.xml", {
       "if-none-match": before.headers.get("etag") as string,
     });

@@ -43,6 +43,7 @@ function catalogOf(store: ConstructorParameters<typeof Catalog>[0], background: 
   const clock = { now: Date.parse("2025-01-01T00:00:00Z") };
   const log = memoryLogger();
   const catalog = new Catalog(store, {
+    siteUrl: "https://news.example.com",
     revalidateMs: 60_000,
     now: () => clock.now,
     log,

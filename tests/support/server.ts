@@ -225,6 +225,7 @@ export function appFor(
   const config = testConfig(env);
   const log = memoryLogger();
   const catalog = new CountingCatalog(store, {
+    siteUrl: config.siteUrl,
     revalidateMs: config.revalidateSeconds * 1000,
     log,
     now,
