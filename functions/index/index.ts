@@ -1,0 +1,105 @@
+/**
+ * The article index: what the feed function reads and the indexer writes. One interface, two
+ * tables behind it (in memory for `npm start`, DynamoDB on AWS), one logic (core.ts).
+ */
+import type { ArticleMeta } from "../articles/article.ts";
+
+/** A feed's set of articles: the whole site, one tag or one author (by slug). */
+export type ScopeKey = "site" | `tag#${string}` | `author#${string}`;
+
+/** An article as the indexer compiled it: feed metadata plus its sanitized, absolute-linked HTML. */
+export interface CompiledArticle {
+  meta: ArticleMeta;
+  html: string;
+}
+
+/** One entry of a feed page: metadata with the index's slug and id (duplicates resolved). */
+export interface IndexedArticle {
+  meta: ArticleMeta;
+  /** Body HTML; for a large body this is resolved from the blob store (compiled/ in S3). */
+  html: string;
+}
+
+/** Where a page starts: after the article with this date (whole seconds) and slug. */
+export interface PageCursor {
+  seconds: number;
+  slug: string;
+}
+
+export interface IndexPage {
+  items: IndexedArticle[];
+  /** True when older articles follow the last item. */
+  more: boolean;
+}
+
+/** A scope's summary, refreshed from its newest entry after every change to the scope. */
+export interface ScopeSummary {
+  key: ScopeKey;
+  /** Display spelling: the one its newest article uses ("" for the site). */
+  name: string;
+  /** Time (ms) of the newest change to the scope: an article added, edited, removed or released. */
+  changed: number;
+  /** Bumped by every change to the scope: a cache of its pages is valid while it is unchanged. */
+  revision: number;
+  /** Date and `updated` (ms) of its newest article. */
+  newest: { date: number; updated: number };
+}
+
+/** A stored file that does not compile, with its reasons (listable by an operator). */
+export interface IndexFailure {
+  key: string;
+  version: string;
+  reasons: string[];
+  seenAt: number;
+}
+
+/**
+ * What happened to one stored object. `sequencer` orders the changes of one key (S3's event
+ * sequencer; a reconciliation uses the record's own): a change older than what the index holds
+ * is ignored, so duplicated and reordered events converge.
+ */
+export type IndexChange = {
+  key: string;
+  sequencer: string;
+  /** When the indexer saw this content (ms): an edit without `updated:` is dated by it. */
+  seenAt: number;
+} & (
+  | { kind: "put"; version: string; article: CompiledArticle }
+  | { kind: "failed"; version: string; reasons: string[] }
+  | { kind: "delete" }
+);
+
+/** What applying a change did: the scopes whose pages changed (for pings and invalidation). */
+export interface ApplyResult {
+  outcome: "applied" | "unchanged" | "stale";
+  scopes: ScopeKey[];
+  /** Slugs of article pages that changed. */
+  pages: string[];
+  /** The article's date when it is waiting to go live (ms): schedule a release then. */
+  releaseAt?: number;
+}
+
+/** One stored object as the index knows it, for reconciliation against a bucket listing. */
+export interface IndexRecord {
+  key: string;
+  version: string;
+  sequencer: string;
+  state: "live" | "scheduled" | "draft" | "failed" | "deleted";
+}
+
+export interface ArticleIndex {
+  /** Applies one change; idempotent, safe under concurrent writers. */
+  apply(change: IndexChange): Promise<ApplyResult>;
+  /** Makes live every scheduled article whose date is at or before `now`. */
+  release(now: number): Promise<ApplyResult>;
+  /** One page of a scope, newest first: one query of `limit` entries whatever the archive size. */
+  page(scope: ScopeKey, limit: number, before?: PageCursor): Promise<IndexPage>;
+  /** An article page by its (index-resolved) slug. */
+  article(slug: string): Promise<IndexedArticle | undefined>;
+  summary(scope: ScopeKey): Promise<ScopeSummary | undefined>;
+  /** Every scope with live articles (OPML, the tag and author lists). */
+  scopes(): Promise<ScopeSummary[]>;
+  failures(): Promise<IndexFailure[]>;
+  /** Every record (reconciliation). */
+  records(): Promise<IndexRecord[]>;
+}

@@ -1,0 +1,371 @@
+import { createHash } from "node:crypto";
+import { articleId } from "../articles/ids.ts";
+import { slugify } from "../articles/text.ts";
+import type { ApplyResult, ArticleIndex, CompiledArticle, IndexChange, ScopeKey } from "./index.ts";
+import {
+  ARTICLES,
+  type BlobStore,
+  CLAIMS,
+  compareSequencers,
+  decodeEntry,
+  encodeEntry,
+  entryPartition,
+  INLINE_HTML_BYTES,
+  SCHEDULE,
+  type StoredEntry,
+  SUMMARIES,
+  timeKey,
+} from "./keys.ts";
+import {
+  type Claims,
+  claimKeys,
+  type Derived,
+  derive,
+  MEMBER,
+  NOTHING,
+  plan,
+  sameDerived,
+} from "./plan.ts";
+import { IndexReader } from "./read.ts";
+import { ConflictError, type Item, type Table } from "./table.ts";
+
+export interface IndexOptions {
+  /** Clock (ms): decides whether an article is live or scheduled. */
+  now?: () => number;
+  /** Attempts when another writer got there first. Default 12. */
+  maxAttempts?: number;
+}
+
+const UNCHANGED: ApplyResult = { outcome: "unchanged", scopes: [], pages: [] };
+const STALE: ApplyResult = { outcome: "stale", scopes: [], pages: [] };
+/** Parallel writes of one plan. */
+const PARALLEL = 8;
+
+/**
+ * The index over a table: reads (IndexReader) and incremental, idempotent writes.
+ *
+ * Protocol, with single-item conditional writes only: (1) the record (`A`, store key) is written
+ * with its previous and next derived state, `pending`, conditional on its `gen`; (2) the plan
+ * (entries, page, claims, schedule, failures: each write idempotent) is run; (3) each touched
+ * scope's summary is recomputed from its newest entry, conditional on the summary's `gen`;
+ * (4) `pending` is cleared, conditional on `gen`. A writer that finds a pending record finishes
+ * it first; one whose record moved on meanwhile re-runs the newer plan, so a late write of its
+ * own is overwritten. A change whose sequencer is older than the record's is ignored.
+ */
+export class Index extends IndexReader implements ArticleIndex {
+  readonly #now: () => number;
+  readonly #maxAttempts: number;
+
+  constructor(
+    table: Table,
+    blobs: BlobStore,
+    { now = Date.now, maxAttempts = 12 }: IndexOptions = {},
+  ) {
+    super(table, blobs);
+    this.#now = now;
+    this.#maxAttempts = maxAttempts;
+  }
+
+  apply(change: IndexChange): Promise<ApplyResult> {
+    return this.#retry(() => this.#applyOnce(change));
+  }
+
+  async release(now: number): Promise<ApplyResult> {
+    const due = await this.table.query(SCHEDULE, { upTo: `${timeKey(now)}~` });
+    const results: ApplyResult[] = [];
+    for (const item of due) {
+      const key = String(item.key);
+      results.push(
+        await this.#retry(async () => {
+          const rec = await this.#record(key);
+          const prev = rec ? derivedOf(rec) : NOTHING;
+          if (!rec || prev.state !== "scheduled" || prev.date > now) return UNCHANGED;
+          const claims = await this.#claims(claimKeys(prev));
+          return this.#write(rec, { ...rec }, prev, derive(key, "live", baseMeta(rec), claims));
+        }),
+      );
+    }
+    return merge(results);
+  }
+
+  async #retry(fn: () => Promise<ApplyResult>): Promise<ApplyResult> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (error) {
+        if (!(error instanceof ConflictError) || attempt >= this.#maxAttempts) throw error;
+        await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
+      }
+    }
+  }
+
+  /** The record, with an interrupted change finished first. */
+  async #record(key: string): Promise<Item | undefined> {
+    let rec = await this.table.get({ pk: ARTICLES, sk: key });
+    for (let i = 0; rec?.pending && i < this.#maxAttempts; i++) {
+      await this.#finish(rec);
+      rec = await this.table.get({ pk: ARTICLES, sk: key });
+    }
+    return rec;
+  }
+
+  async #claims(keys: string[]): Promise<Claims> {
+    const out: Claims = new Map();
+    for (const sk of new Set(keys)) {
+      const item = await this.table.get({ pk: CLAIMS, sk });
+      const members = new Map<string, string>();
+      for (const [name, value] of Object.entries(item ?? {}))
+        if (name.startsWith(MEMBER)) members.set(name.slice(MEMBER.length), String(value));
+      out.set(sk, members);
+    }
+    return out;
+  }
+
+  async #applyOnce(change: IndexChange): Promise<ApplyResult> {
+    const rec = await this.#record(change.key);
+    const prev = rec ? derivedOf(rec) : NOTHING;
+    if (rec) {
+      const order = compareSequencers(change.sequencer, String(rec.seq));
+      if (order < 0) return STALE;
+      const same =
+        change.kind === "delete" ? prev.state === "deleted" : rec.version === change.version;
+      if (order === 0 && same) return this.#cascade(change.key, claimKeys(prev), UNCHANGED);
+    }
+    const next: Item = {
+      pk: ARTICLES,
+      sk: change.key,
+      seq: change.sequencer,
+      version: change.kind === "delete" ? "" : change.version,
+      hash: "",
+      seenAt: change.seenAt,
+    };
+    let meta: CompiledArticle["meta"] | undefined;
+    let state: Derived["state"] = change.kind === "delete" ? "deleted" : "failed";
+    if (change.kind === "put") {
+      next.hash = contentHash(change.article);
+      // An edit without `updated:` is dated by when its new content was first seen; the same
+      // content again (a re-deploy) keeps the earlier time and changes nothing.
+      const modified = rec && rec.hash === next.hash ? Number(rec.modified) : change.seenAt;
+      next.modified = modified;
+      meta = { ...change.article.meta, modified: new Date(modified) };
+      state = meta.draft ? "draft" : meta.date.getTime() > this.#now() ? "scheduled" : "live";
+      next.entry = encodeEntry(await this.#stored({ meta, html: change.article.html }));
+    } else if (change.kind === "failed") {
+      next.reasons = JSON.stringify(change.reasons);
+    }
+    const mine = derive(change.key, state, meta, new Map());
+    const claimSet = [...new Set([...claimKeys(prev), ...claimKeys(mine)])];
+    const claims = await this.#claims(claimSet);
+    // Resolve as if this change's own claim writes were done (the cascade settles the rest).
+    for (const [claim, members] of claims) {
+      members.delete(change.key);
+      if (claimKeys(mine).includes(claim)) members.set(change.key, timeKey(mine.date));
+    }
+    const derived = derive(change.key, state, meta, claims);
+    if (rec && rec.hash === next.hash && sameDerived(prev, derived)) {
+      // The same content under a new sequencer: remember the sequencer, touch nothing else.
+      await this.table.write({
+        update: { pk: ARTICLES, sk: change.key },
+        set: { seq: change.sequencer, version: String(next.version), gen: Number(rec.gen) + 1 },
+        if: { gen: Number(rec.gen) },
+      });
+      return this.#cascade(change.key, claimSet, UNCHANGED);
+    }
+    const result = await this.#write(rec, next, prev, derived);
+    return this.#cascade(change.key, claimSet, result);
+  }
+
+  /** Large bodies go to the blob store (content-addressed, so rewriting one is harmless). */
+  async #stored(article: CompiledArticle): Promise<StoredEntry> {
+    if (Buffer.byteLength(article.html) <= INLINE_HTML_BYTES) return article;
+    const ref = `${createHash("sha256").update(article.html).digest("hex")}.html`;
+    await this.blobs.put(ref, article.html);
+    return { meta: article.meta, ref };
+  }
+
+  /** Steps 1–4 of the protocol for one record. */
+  async #write(
+    rec: Item | undefined,
+    next: Item,
+    prev: Derived,
+    derived: Derived,
+  ): Promise<ApplyResult> {
+    if (next.entry !== undefined && derived.slug) {
+      const entry = decodeEntry(String(next.entry));
+      entry.meta = { ...entry.meta, slug: derived.slug, id: derived.id };
+      next.entry = encodeEntry(entry);
+    }
+    const record: Item = {
+      ...next,
+      state: derived.state,
+      derived: JSON.stringify(derived),
+      prev: JSON.stringify(prev),
+      gen: Number(rec?.gen ?? 0) + 1,
+      pending: true,
+    };
+    await this.table.write({ put: record, if: rec ? { gen: Number(rec.gen) } : { absent: true } });
+    await this.#finish(record);
+    const live = (d: Derived) => d.state === "live";
+    return {
+      outcome: "applied",
+      scopes: [
+        ...new Set([
+          ...(live(prev) ? Object.keys(prev.scopes) : []),
+          ...(live(derived) ? Object.keys(derived.scopes) : []),
+        ]),
+      ] as ScopeKey[],
+      pages: [
+        ...new Set([...(live(prev) ? [prev.slug] : []), ...(live(derived) ? [derived.slug] : [])]),
+      ],
+      ...(derived.state === "scheduled" ? { releaseAt: derived.date } : {}),
+    };
+  }
+
+  /** Steps 2–4: the plan, the summaries, then `pending` cleared (or the newer plan re-run). */
+  async #finish(record: Item): Promise<void> {
+    let current: Item | undefined = record;
+    for (let attempt = 0; current && attempt < this.#maxAttempts; attempt++) {
+      const { writes, scopes } = planOf(current);
+      await forEachLimit(writes, PARALLEL, async (w) => {
+        try {
+          await this.table.write(w);
+        } catch (error) {
+          // A conditional delete of an item that is gone or no longer ours: nothing to do.
+          if (!(error instanceof ConflictError && "delete" in w)) throw error;
+        }
+      });
+      await forEachLimit(scopes, PARALLEL, (scope) => this.#refresh(scope));
+      try {
+        if (current.pending)
+          await this.table.write({
+            update: { pk: ARTICLES, sk: current.sk },
+            set: { pending: false },
+            if: { gen: Number(current.gen) },
+          });
+        return;
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+        // Another writer moved the record on while this plan ran: its plan again, over ours.
+        current = await this.table.get({ pk: ARTICLES, sk: current.sk });
+      }
+    }
+  }
+
+  /** Recomputes a scope's summary from its newest entry (optimistic on the summary's `gen`). */
+  async #refresh(scope: ScopeKey): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const summary = await this.table.get({ pk: SUMMARIES, sk: scope });
+      const [newest] = await this.table.query(entryPartition(scope), { limit: 1 });
+      const meta = newest ? decodeEntry(String(newest.d)).meta : undefined;
+      const slug = scope.slice(scope.indexOf("#") + 1);
+      const names = scope.startsWith("tag#") ? meta?.tags : meta?.authors.map((a) => a.name);
+      const item: Item = {
+        pk: SUMMARIES,
+        sk: scope,
+        gen: Number(summary?.gen ?? 0) + 1,
+        changed: this.#now(),
+        live: meta !== undefined,
+        name: names?.find((n) => slugify(n) === slug) ?? "",
+        newestDate: meta?.date.getTime() ?? 0,
+        newestUpdated: meta?.updated.getTime() ?? 0,
+      };
+      try {
+        await this.table.write({
+          put: item,
+          if: summary ? { gen: Number(summary.gen) } : { absent: true },
+        });
+        return;
+      } catch (error) {
+        if (!(error instanceof ConflictError) || attempt >= this.#maxAttempts * 4) throw error;
+        await new Promise((r) => setTimeout(r, Math.random() * 3 * attempt));
+      }
+    }
+  }
+
+  /**
+   * Another article's resolved slug or id may depend on the claims this change touched (an older
+   * article took a slug over): rewrite every member whose resolution no longer matches.
+   */
+  async #cascade(key: string, claimSet: string[], result: ApplyResult): Promise<ApplyResult> {
+    const results = [result];
+    const members = new Set<string>();
+    for (const [, who] of await this.#claims(claimSet)) for (const m of who.keys()) members.add(m);
+    members.delete(key);
+    for (const other of members) {
+      results.push(
+        await this.#retry(async () => {
+          const rec = await this.#record(other);
+          if (!rec || rec.entry === undefined) return UNCHANGED;
+          const prev = derivedOf(rec);
+          const next = derive(
+            other,
+            prev.state,
+            baseMeta(rec),
+            await this.#claims(claimKeys(prev)),
+          );
+          if (sameDerived(prev, next)) return UNCHANGED;
+          return this.#write(rec, { ...rec }, prev, next);
+        }),
+      );
+    }
+    return merge(results);
+  }
+}
+
+function derivedOf(rec: Item): Derived {
+  return rec.derived ? (JSON.parse(String(rec.derived)) as Derived) : NOTHING;
+}
+
+/** A record's article as it was compiled: its own slug and id, before duplicates were resolved. */
+function baseMeta(rec: Item): CompiledArticle["meta"] {
+  const { meta } = decodeEntry(String(rec.entry));
+  const d = derivedOf(rec);
+  return { ...meta, slug: d.base, id: d.explicitId || articleId(d.base) };
+}
+
+function planOf(record: Item): ReturnType<typeof plan> {
+  return plan({
+    key: record.sk,
+    prev: JSON.parse(String(record.prev)) as Derived,
+    next: derivedOf(record),
+    ...(record.entry !== undefined ? { entry: String(record.entry) } : {}),
+    ...(record.reasons !== undefined
+      ? {
+          failure: {
+            version: String(record.version),
+            reasons: JSON.parse(String(record.reasons)) as string[],
+            seenAt: Number(record.seenAt),
+          },
+        }
+      : {}),
+  });
+}
+
+/** Hash of what the feeds show of an article (not its store version or file time). */
+function contentHash(article: CompiledArticle): string {
+  const { key: _k, version: _v, modified: _m, ...shown } = article.meta;
+  return createHash("sha256")
+    .update(JSON.stringify({ shown, html: article.html }))
+    .digest("hex");
+}
+
+function merge(results: ApplyResult[]): ApplyResult {
+  const applied = results.filter((r) => r.outcome === "applied");
+  if (!applied.length) return results[0] ?? UNCHANGED;
+  const releases = applied.flatMap((r) => (r.releaseAt === undefined ? [] : [r.releaseAt]));
+  return {
+    outcome: "applied",
+    scopes: [...new Set(applied.flatMap((r) => r.scopes))],
+    pages: [...new Set(applied.flatMap((r) => r.pages))],
+    ...(releases.length ? { releaseAt: Math.min(...releases) } : {}),
+  };
+}
+
+async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++] as T);
+    }),
+  );
+}
