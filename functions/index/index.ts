@@ -90,6 +90,8 @@ export interface IndexRecord {
 export interface ArticleIndex {
   /** Applies one change; idempotent, safe under concurrent writers. */
   apply(change: IndexChange): Promise<ApplyResult>;
+  /** Applies changes in order, refreshing each touched summary once (first builds, repairs). */
+  applyMany(changes: IndexChange[]): Promise<ApplyResult>;
   /** Makes live every scheduled article whose date is at or before `now`. */
   release(now: number): Promise<ApplyResult>;
   /** One page of a scope, newest first: one query of `limit` entries whatever the archive size. */

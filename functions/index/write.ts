@@ -70,6 +70,40 @@ export class Index extends IndexReader implements ArticleIndex {
     return this.#retry(() => this.#applyOnce(change));
   }
 
+  /**
+   * Many changes (a first build, a reconciliation): the same protocol, but each touched scope's
+   * summary is recomputed once at the end rather than after every change, and `pending` is
+   * cleared after that (a crash in between leaves pending records, which any writer finishes).
+   */
+  async applyMany(changes: IndexChange[]): Promise<ApplyResult> {
+    const batch = { scopes: new Set<ScopeKey>(), records: new Map<string, Item>() };
+    this.#batch = batch;
+    const results: ApplyResult[] = [];
+    try {
+      for (const change of changes) results.push(await this.apply(change));
+    } finally {
+      this.#batch = undefined;
+    }
+    await forEachLimit([...batch.scopes], PARALLEL, (scope) => this.#refresh(scope));
+    await forEachLimit([...batch.records.values()], PARALLEL, async (record) => {
+      try {
+        await this.table.write({
+          update: { pk: ARTICLES, sk: record.sk },
+          set: { pending: false },
+          if: { gen: Number(record.gen) },
+        });
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+        const current = await this.table.get({ pk: ARTICLES, sk: record.sk });
+        if (current) await this.#finish(current);
+      }
+    });
+    return merge(results);
+  }
+
+  /** Set while applyMany runs: scopes to refresh and records to settle at its end. */
+  #batch: { scopes: Set<ScopeKey>; records: Map<string, Item> } | undefined;
+
   async release(now: number): Promise<ApplyResult> {
     const due = await this.table.query(SCHEDULE, { upTo: `${timeKey(now)}~` });
     const results: ApplyResult[] = [];
@@ -102,7 +136,9 @@ export class Index extends IndexReader implements ArticleIndex {
   /** The record, with an interrupted change finished first. */
   async #record(key: string): Promise<Item | undefined> {
     let rec = await this.table.get({ pk: ARTICLES, sk: key });
-    for (let i = 0; rec?.pending && i < this.#maxAttempts; i++) {
+    // In a batch, this batch's own records stay pending until its end.
+    const own = rec && this.#batch?.records.get(key)?.gen === rec.gen;
+    for (let i = 0; rec?.pending && !own && i < this.#maxAttempts; i++) {
       await this.#finish(rec);
       rec = await this.table.get({ pk: ARTICLES, sk: key });
     }
@@ -234,6 +270,11 @@ export class Index extends IndexReader implements ArticleIndex {
           if (!(error instanceof ConflictError && "delete" in w)) throw error;
         }
       });
+      if (this.#batch && current === record) {
+        for (const scope of scopes) this.#batch.scopes.add(scope);
+        this.#batch.records.set(record.sk, record);
+        return;
+      }
       await forEachLimit(scopes, PARALLEL, (scope) => this.#refresh(scope));
       try {
         if (current.pending)

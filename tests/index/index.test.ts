@@ -231,4 +231,29 @@ describe.each(backends)("index on %s", (_name, makeTable) => {
     expect((await index.scopes()).length).toBe(4);
     expect((await index.page("tag#tag-99", 5)).items).toHaveLength(0);
   });
+
+  it("applyMany gives the same index as one change at a time", async () => {
+    const changes = Array.from({ length: 30 }, (_, i) =>
+      put(
+        compiled(`m${i % 20}.md`, {
+          slug: i % 7 === 0 ? "same" : `m${i % 20}`,
+          date: day(i % 11),
+          tags: [`T${i % 3}`],
+          authors: [{ name: `A${i % 2}` }],
+        }),
+        { sequencer: (i + 32).toString(16), version: `e${i}` },
+      ),
+    );
+    const one = await open();
+    for (const c of changes) await one.apply(c);
+    const many = await open();
+    await many.applyMany(changes);
+    const view = async (index: ArticleIndex) => ({
+      site: (await index.page("site", 50)).items.map((i) => [i.meta.key, i.meta.slug, i.meta.id]),
+      scopes: (await index.scopes()).map((s) => [s.key, s.name, s.newest]),
+      records: (await index.records()).map((r) => [r.key, r.version, r.state]),
+      same: (await index.article("same"))?.meta.key,
+    });
+    expect(await view(many)).toEqual(await view(one));
+  });
 });
