@@ -167,7 +167,7 @@ function marshal(value: Value): AttributeValue {
   return { L: value.map(marshal) };
 }
 
-function marshalItem(item: Item): WireItem {
+export function marshalItem(item: Item): WireItem {
   const out: WireItem = {};
   for (const [name, value] of Object.entries(item))
     if (value !== undefined) out[name] = marshal(value);

@@ -81,7 +81,7 @@ export class MemoryTable implements Table {
 
   async get({ pk, sk }: ItemKey): Promise<Item | undefined> {
     const item = this.#partitions.get(pk)?.items.get(sk);
-    return item && structuredClone(item);
+    return item && { ...item };
   }
 
   async query(pk: string, options: QueryOptions = {}): Promise<Item[]> {
@@ -106,9 +106,14 @@ export class MemoryTable implements Table {
       const sk = keys[i] as string;
       if (options.upTo !== undefined && sk > options.upTo) break;
       const item = partition.items.get(sk) as Item;
-      out.push(options.attributes ? pick(item, options.attributes) : structuredClone(item));
+      out.push(options.attributes ? pick(item, options.attributes) : { ...item });
     }
     return out;
+  }
+
+  /** Every item (copying a built index elsewhere, e.g. into DynamoDB for the benchmark). */
+  *items(): Generator<Item> {
+    for (const partition of this.#partitions.values()) yield* partition.items.values();
   }
 
   async write(write: TableWrite): Promise<void> {
@@ -126,21 +131,21 @@ export class MemoryTable implements Table {
     }
     if (!existing) partition.sorted = undefined;
     if ("put" in write) {
-      partition.items.set(sk, structuredClone(write.put));
+      // The table takes the item over (writers build a fresh one per write); reads get copies.
+      partition.items.set(sk, { ...write.put });
       return;
     }
     const next: Item = existing ? { ...existing } : { pk, sk };
     for (const [name, n] of Object.entries(write.add ?? {}))
       next[name] = (typeof next[name] === "number" ? next[name] : 0) + n;
     for (const name of write.remove ?? []) delete next[name];
-    Object.assign(next, structuredClone(write.set ?? {}));
+    Object.assign(next, write.set ?? {});
     partition.items.set(sk, next);
   }
 }
 
 function pick(item: Item, attributes: string[]): Item {
   const out: Item = { pk: item.pk, sk: item.sk };
-  for (const name of attributes)
-    if (item[name] !== undefined) out[name] = structuredClone(item[name] as Value);
+  for (const name of attributes) if (item[name] !== undefined) out[name] = item[name] as Value;
   return out;
 }

@@ -1,0 +1,242 @@
+/**
+ * The article index (functions/index/) at 100 and 1,000 articles (100,000 with --full), in
+ * memory and on DynamoDB (dynalite on 127.0.0.1): what one article change costs (time and table
+ * requests: no whole-index read or write), what a feed page query costs, and the reading side's
+ * bundle (index reader + SigV4 clients) in a fresh process. Phase 1 of issue 10: the index is not
+ * wired into the feed function yet, so these are the index's own figures.
+ *
+ *   npx tsx bench/index.ts [--full] [--quick]
+ */
+import { spawn } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { build } from "esbuild";
+import { articleId } from "../functions/articles/ids.ts";
+import type { DynamoDb } from "../functions/aws/dynamodb.ts";
+import { DynamoTable, marshalItem } from "../functions/index/dynamodb.ts";
+import type { CompiledArticle, IndexChange } from "../functions/index/index.ts";
+import { MemoryBlobs } from "../functions/index/keys.ts";
+import { type Item, MemoryTable, type Table, type TableWrite } from "../functions/index/table.ts";
+import { Index } from "../functions/index/write.ts";
+import { DYNALITE_CREDENTIALS, startDynalite } from "../tests/support/dynalite.ts";
+
+const { values: flags } = parseArgs({
+  options: {
+    full: { type: "boolean", default: false },
+    quick: { type: "boolean", default: false },
+  },
+  strict: false,
+});
+const SIZES = flags.full ? [100, 1_000, 100_000] : [100, 1_000];
+const RUNS = flags.quick ? 5 : 15;
+const NOW = Date.parse("2026-01-01T00:00:00Z");
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+const ms = (x: number) => `${x.toFixed(x < 1 ? 3 : 1)} ms`;
+
+/** Counts the requests an Index makes of its table. */
+class Counting implements Table {
+  reads = 0;
+  writes = 0;
+  constructor(readonly inner: Table) {}
+  get(key: { pk: string; sk: string }) {
+    this.reads++;
+    return this.inner.get(key);
+  }
+  query(pk: string, options?: Parameters<Table["query"]>[1]) {
+    this.reads++;
+    return this.inner.query(pk, options);
+  }
+  write(w: TableWrite) {
+    this.writes++;
+    return this.inner.write(w);
+  }
+}
+
+function article(i: number, title = `Article ${i}`): CompiledArticle {
+  const slug = `article-${i}`;
+  return {
+    meta: {
+      key: `${2000 + (i % 25)}/${slug}.md`,
+      version: "v1",
+      modified: new Date(NOW - i * 60_000),
+      id: articleId(slug),
+      slug,
+      title,
+      date: new Date(NOW - i * 3_600_000),
+      updated: new Date(NOW - i * 3_600_000),
+      authors: [{ name: `Author ${i % 40}` }],
+      tags: [`Topic ${i % 200}`, `Region ${i % 30}`],
+      summary: `Summary of article ${i}.`,
+      attachments: [],
+      draft: false,
+      format: "markdown",
+    },
+    html: `<p>${"Body text of a typical wire article. ".repeat(60)}</p>`,
+  };
+}
+
+let seq = 0;
+const change = (a: CompiledArticle): IndexChange => ({
+  kind: "put",
+  key: a.meta.key,
+  sequencer: (++seq).toString(16).padStart(16, "0"),
+  version: `e${seq}`,
+  seenAt: NOW,
+  article: a,
+});
+
+async function copyToDynamo(source: MemoryTable, client: DynamoDb, tableName: string) {
+  const items = [...source.items()];
+  const batches: Item[][] = [];
+  for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < batches.length) {
+        let requests = (batches[next++] ?? []).map((item) => ({
+          PutRequest: { Item: marshalItem(item) },
+        }));
+        while (requests.length) {
+          const out = await client.call<{ UnprocessedItems?: Record<string, typeof requests> }>(
+            "BatchWriteItem",
+            {
+              RequestItems: { [tableName]: requests },
+            },
+          );
+          requests = out.UnprocessedItems?.[tableName] ?? [];
+        }
+      }
+    }),
+  );
+  return items.length;
+}
+
+const lines: string[] = [];
+const ratios = new Map<string, Map<number, number>>();
+const db = await startDynalite();
+for (const backend of ["memory", "dynamodb"] as const) {
+  for (const size of SIZES) {
+    const started = performance.now();
+    const memory = new MemoryTable();
+    const built = new Index(memory, new MemoryBlobs(), { now: () => NOW });
+    await built.applyMany(Array.from({ length: size }, (_, i) => change(article(i))));
+    const buildMs = performance.now() - started;
+    let table: Table = memory;
+    let note = `built in memory in ${ms(buildMs)}`;
+    if (backend === "dynamodb") {
+      const name = `bench-${size}`;
+      const t = await db.table(name);
+      const copied = await copyToDynamo(memory, db.client, name);
+      table = t;
+      note = `${copied} items loaded into dynalite`;
+    }
+    const counting = new Counting(table);
+    const index = new Index(counting, new MemoryBlobs(), { now: () => NOW });
+    const times: number[] = [];
+    const requests: number[] = [];
+    for (let r = 0; r < RUNS; r++) {
+      const i = Math.floor((r * size) / RUNS);
+      counting.reads = counting.writes = 0;
+      const t0 = performance.now();
+      await index.apply(change(article(i, `Edited ${r}`)));
+      times.push(performance.now() - t0);
+      requests.push(counting.reads + counting.writes);
+    }
+    const pages: number[] = [];
+    for (let r = 0; r < RUNS; r++) {
+      const t0 = performance.now();
+      const page = await index.page(
+        "site",
+        20,
+        r % 2 ? { seconds: Math.floor(NOW / 1000) - 3600 * 5, slug: "article-5" } : undefined,
+      );
+      pages.push(performance.now() - t0);
+      if (page.items.length !== 20) throw new Error("short page");
+    }
+    const change1 = median(times);
+    (ratios.get(backend) ?? ratios.set(backend, new Map()).get(backend))?.set(size, change1);
+    lines.push(
+      `${backend.padEnd(8)} ${String(size).padStart(7)} articles: one article change ${ms(change1)} (${median(requests)} table requests), feed page query (20) ${ms(median(pages))}; ${note}`,
+    );
+  }
+}
+
+// The reading side (index reader, DynamoDB and S3 clients, signer) as one bundle, in fresh processes.
+const dir = join(".tmp", "bench-index");
+mkdirSync(dir, { recursive: true });
+writeFileSync(
+  join(dir, "entry.ts"),
+  `import { DynamoDb } from "../../functions/aws/dynamodb.ts";
+import { endpointFor } from "../../functions/aws/request.ts";
+import { DynamoTable } from "../../functions/index/dynamodb.ts";
+import { MemoryBlobs } from "../../functions/index/keys.ts";
+import { IndexReader } from "../../functions/index/read.ts";
+export async function firstPage() {
+  const table = new DynamoTable({ client: new DynamoDb({ endpoint: endpointFor("dynamodb") }), tableName: process.env.INDEX_TABLE ?? "" });
+  return (await new IndexReader(table, new MemoryBlobs()).page("site", 20)).items.length;
+}
+`,
+);
+const out = join(dir, "reader.mjs");
+await build({
+  entryPoints: [join(dir, "entry.ts")],
+  bundle: true,
+  minify: true,
+  platform: "node",
+  format: "esm",
+  target: "node22",
+  outfile: out,
+  logLevel: "error",
+});
+const size = (await import("node:fs")).statSync(out).size;
+const env = {
+  ...process.env,
+  ...db.env,
+  INDEX_TABLE: `bench-${SIZES[0]}`,
+  AWS_ACCESS_KEY_ID: DYNALITE_CREDENTIALS.accessKeyId,
+};
+// Asynchronous: dynalite runs in this process and must keep answering meanwhile.
+const wall = (code: string) =>
+  new Promise<number>((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, ["--input-type=module", "-e", code], {
+      env,
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    child.on("exit", (status) =>
+      status === 0 ? resolve(performance.now() - t0) : reject(new Error(stderr)),
+    );
+  });
+const bare: number[] = [];
+const imported: number[] = [];
+const first: number[] = [];
+const url = new URL(`../${out}`, import.meta.url).href;
+for (let r = 0; r < (flags.quick ? 3 : 9); r++) {
+  bare.push(await wall("0"));
+  imported.push(await wall(`await import(${JSON.stringify(url)})`));
+  first.push(
+    await wall(
+      `const m = await import(${JSON.stringify(url)}); if ((await m.firstPage()) !== 20) process.exit(3)`,
+    ),
+  );
+}
+await db.stop();
+
+console.log("\nArticle index (issue 10, phase 1: not yet wired into the feed function)");
+for (const line of lines) console.log(`  ${line}`);
+for (const [backend, bySize] of ratios) {
+  const small = bySize.get(SIZES[0] ?? 100) ?? 0;
+  const large = bySize.get(SIZES[SIZES.length - 1] ?? 100) ?? 0;
+  console.log(
+    `  ${backend}: one change at ${SIZES[SIZES.length - 1]} vs ${SIZES[0]} articles: ×${(large / small).toFixed(2)}  [target within 1.5×]`,
+  );
+}
+console.log(
+  `  index reader + SigV4 clients bundle: ${(size / 1024).toFixed(1)} KB minified; fresh process import +${ms(median(imported) - median(bare))}, import + first page query on dynalite +${ms(median(first) - median(bare))} over bare node ${ms(median(bare))}`,
+);
