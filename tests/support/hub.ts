@@ -6,6 +6,9 @@
  *   hub.answer(500, 500, 204);             // the next three requests, then 204 again
  *   hub.hang();                            // keep requests open until release()
  *   await hub.close();
+ *
+ * `startHub({ fetchTopic })` also fetches each announced `hub.url` as a real hub does (at once,
+ * after answering): `request.fetched` holds what that fetch got.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -20,6 +23,10 @@ export interface HubRequest {
   modes: string[];
   /** `hub.url` values, in order. */
   urls: string[];
+  /** Date.now() when the request arrived. */
+  receivedAt: number;
+  /** With `fetchTopic`: what fetching each `hub.url` returned (or the error's message). */
+  fetched?: Promise<string[]>;
 }
 
 export interface Hub {
@@ -37,7 +44,9 @@ export interface Hub {
   close(): Promise<void>;
 }
 
-export async function startHub(): Promise<Hub> {
+export async function startHub(
+  options: { fetchTopic?: (url: string) => Promise<string> } = {},
+): Promise<Hub> {
   const requests: HubRequest[] = [];
   const statuses: number[] = [];
   const waiting: ServerResponse[] = [];
@@ -50,13 +59,25 @@ export async function startHub(): Promise<Hub> {
     req.on("end", () => {
       const body = Buffer.concat(chunks).toString("utf8");
       const form = new URLSearchParams(body);
+      const urls = form.getAll("hub.url");
+      const fetchTopic = options.fetchTopic;
       requests.push({
+        receivedAt: Date.now(),
         method: req.method ?? "",
         path: req.url ?? "",
         contentType: req.headers["content-type"] ?? "",
         body,
         modes: form.getAll("hub.mode"),
-        urls: form.getAll("hub.url"),
+        urls,
+        ...(fetchTopic
+          ? {
+              fetched: Promise.all(
+                urls.map((url) =>
+                  fetchTopic(url).catch((error: Error) => `error: ${error.message}`),
+                ),
+              ),
+            }
+          : {}),
       });
       for (const w of watchers.filter((w) => requests.length >= w.count)) {
         watchers.splice(watchers.indexOf(w), 1);
