@@ -2,13 +2,14 @@
  * Indexer Lambda: keeps the article manifest (`index/manifest.json.gz`) current.
  *
  * S3 sends an event for every change under the article prefix to an SQS queue; this function
- * consumes the queue in batches with reserved concurrency 1, so manifest updates never overlap.
+ * consumes the queue in batches, at most two at a time (the event source's maximum concurrency).
  * It does not trust what an event says happened: for every key named in a batch it reads the
  * object's current state (a conditional GET; 404 = deleted), so duplicated, late or reordered
  * events all converge on the bucket's real content. Each write is also conditional (If-Match on
- * the manifest's ETag, retried after a re-read), which keeps updates safe on S3 should two
- * writers ever overlap. A scheduled message (`{"rebuild":true}`) reconciles the manifest with a
- * full listing, healing anything an event could have missed.
+ * the manifest's ETag, retried after a re-read), which keeps updates safe on S3 when two
+ * writers overlap. A scheduled message (`{"rebuild":true}`) reconciles the manifest with a
+ * full listing, healing anything an event could have missed. After each write that changed
+ * feeds, the changed scope paths are handed to `onChange` (on AWS: the WebSub queue).
  */
 import {
   GetObjectCommand,
@@ -37,6 +38,8 @@ import {
   type SdkErrorShape,
 } from "./storage/s3.ts";
 import { type IndexedArticle, isArticleKey } from "./storage/store.ts";
+import { changedScopePaths } from "./websub/changes.ts";
+import { sqsAnnouncer } from "./websub/queue.ts";
 
 export interface IndexerOptions {
   client: S3Client;
@@ -50,6 +53,11 @@ export interface IndexerOptions {
   concurrency?: number;
   /** Attempts at a conditional manifest write before giving up (the batch is then retried). */
   maxAttempts?: number;
+  /**
+   * Called after a successful write with the scope paths whose feeds changed (see
+   * changedScopePaths); a rejection fails the run (the write itself stays).
+   */
+  onChange?: (scopePaths: string[]) => Promise<void>;
 }
 
 /** What one run did, for logs and tests. */
@@ -83,7 +91,7 @@ type Manifest = {
 
 /** Keeps the manifest of one bucket prefix. Calls on one instance run one after another. */
 export class Indexer {
-  readonly #o: Required<IndexerOptions>;
+  readonly #o: Required<Omit<IndexerOptions, "onChange">> & Pick<IndexerOptions, "onChange">;
   /** The manifest as last read or written by this instance (revalidated before each use). */
   #manifest: Manifest | undefined;
   #queue: Promise<unknown> = Promise.resolve();
@@ -161,6 +169,20 @@ export class Indexer {
         articles: entries.size,
         ms: Date.now() - started,
       });
+      // A first (or rebuilt-from-scratch) manifest changes nothing readers see: without it the
+      // feed function listed the bucket. Only the site feeds are announced then.
+      const scopes = base.incomplete ? [""] : changedScopePaths(base.entries, entries);
+      if (scopes.length > 0 && this.#o.onChange) {
+        try {
+          await this.#o.onChange(scopes);
+        } catch (error) {
+          this.#o.log.error("changed feeds could not be announced", {
+            scopes: scopes.length,
+            reason: describe(error),
+          });
+          throw error;
+        }
+      }
       return { ...result, written: true };
     }
   }
@@ -425,6 +447,7 @@ export async function handler(event: unknown): Promise<void> {
       prefix: config.store.prefix,
       manifestKey: config.store.manifestKey ?? manifestKeyFor(config.store.prefix),
       log: jsonLogger(),
+      ...sqsAnnouncer(process.env),
     });
   }
   await instance.handle(event);

@@ -3,6 +3,7 @@ import { handle } from "hono/aws-lambda";
 import { loadConfig } from "./config.ts";
 import { ConfigError } from "./errors.ts";
 import { jsonLogger } from "./log.ts";
+import { cameThroughOrigin, originAuthOf } from "./origin.ts";
 import { createRuntime } from "./runtime.ts";
 import { openStore } from "./storage/open.ts";
 
@@ -13,6 +14,7 @@ type Handler = (
 
 let ready: Promise<Handler> | undefined;
 const log = jsonLogger();
+const originAuth = originAuthOf(process.env);
 
 /**
  * Cold start: parse the configuration once and build the app. When the stack cannot know the
@@ -42,8 +44,19 @@ async function readParameter(name: string): Promise<string | undefined> {
   return result.Parameter?.Value;
 }
 
-/** Lambda entry point for API Gateway HTTP API and Function URL events (payload 2.0). */
+/** Lambda entry point for Function URL events (payload 2.0; API Gateway HTTP API events alike). */
 export const handler: Handler = async (event, context) => {
+  if (!cameThroughOrigin(originAuth, event)) {
+    log.warn("refused an event that did not come through the IAM-authenticated URL", {
+      path: event?.rawPath,
+    });
+    return {
+      statusCode: 403,
+      headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" },
+      body: "Forbidden: this origin answers only the site's CDN\n",
+      isBase64Encoded: false,
+    };
+  }
   ready ??= init().catch((error: unknown) => {
     ready = undefined; // a failed cold start is retried on the next event
     throw error;
@@ -52,7 +65,7 @@ export const handler: Handler = async (event, context) => {
   try {
     app = await ready;
   } catch (error) {
-    // A thrown error would reach the client as API Gateway's bare 500; answer like the app does.
+    // A thrown error would reach the client as a bare 502 from the URL; answer like the app does.
     const misconfigured = error instanceof ConfigError;
     log.error("cold start failed", {
       reason: error instanceof Error ? error.message : String(error),

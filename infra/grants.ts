@@ -27,15 +27,23 @@ export function functionRoleWithLogs(
 }
 
 /**
- * Read-only access to the articles under `prefix` and nothing else in the bucket. Listing is
- * allowed for the prefix too, so a missing key answers 404 (NoSuchKey) instead of 403.
+ * Read-only access to the articles under `prefix` plus the exact objects `keys`, and nothing else
+ * in the bucket. S3 answers a GET of a missing key with 404 only when the caller may also list
+ * that key (ListBucket evaluated with `s3:prefix` = the key), otherwise 403 AccessDenied. Every
+ * object read here can be missing (a deleted article, a manifest not written yet), so listing is
+ * allowed for exactly the same keys: `prefix*` and each of `keys`, literally.
  */
-export function grantArticleRead(role: Role, bucket: IBucket, prefix: string): void {
+export function grantArticleRead(
+  role: Role,
+  bucket: IBucket,
+  prefix: string,
+  keys: readonly string[] = [],
+): void {
   role.addToPolicy(
     new PolicyStatement({
       sid: "ReadArticles",
       actions: ["s3:GetObject"],
-      resources: [bucket.arnForObjects(`${prefix}*`)],
+      resources: [bucket.arnForObjects(`${prefix}*`), ...keys.map((k) => bucket.arnForObjects(k))],
     }),
   );
   role.addToPolicy(
@@ -43,7 +51,7 @@ export function grantArticleRead(role: Role, bucket: IBucket, prefix: string): v
       sid: "ListArticles",
       actions: ["s3:ListBucket"],
       resources: [bucket.bucketArn],
-      conditions: { StringLike: { "s3:prefix": [`${prefix}*`] } },
+      conditions: { StringLike: { "s3:prefix": [`${prefix}*`, ...keys] } },
     }),
   );
 }

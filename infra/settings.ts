@@ -25,6 +25,8 @@ export interface DatelineSettings {
   pageSize: number;
   /** WebSub hub advertised in the feeds. */
   hubUrl?: string;
+  /** E-mail address subscribed to the alarm topic (the subscription must be confirmed). */
+  alarmEmail?: string;
 }
 
 export const CONTEXT_KEYS = {
@@ -39,6 +41,7 @@ export const CONTEXT_KEYS = {
   feedLimit: "dateline:feedLimit",
   pageSize: "dateline:pageSize",
   hubUrl: "dateline:hubUrl",
+  alarmEmail: "dateline:alarmEmail",
 } as const;
 
 /** Thrown when the CDK context holds a missing or malformed Dateline setting. */
@@ -72,10 +75,7 @@ export function parseSettings(read: ContextReader): DatelineSettings {
   }
 
   const siteAuthorEmail = optionalText(read, k.siteAuthorEmail, problems);
-  if (
-    siteAuthorEmail !== undefined &&
-    !/^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/.test(siteAuthorEmail)
-  ) {
+  if (siteAuthorEmail !== undefined && !isEmail(siteAuthorEmail)) {
     problems.push(
       `${k.siteAuthorEmail} must be an e-mail address such as "news@example.com" (got ${show(siteAuthorEmail)})`,
     );
@@ -119,6 +119,13 @@ export function parseSettings(read: ContextReader): DatelineSettings {
     );
   }
 
+  const alarmEmail = optionalText(read, k.alarmEmail, problems);
+  if (alarmEmail !== undefined && !isEmail(alarmEmail)) {
+    problems.push(
+      `${k.alarmEmail} must be an e-mail address such as "ops@example.com" (got ${show(alarmEmail)})`,
+    );
+  }
+
   if (problems.length > 0) {
     throw new SettingsError(
       `Invalid Dateline settings in CDK context (cdk.json or -c key=value):\n  - ${problems.join("\n  - ")}`,
@@ -135,7 +142,12 @@ export function parseSettings(read: ContextReader): DatelineSettings {
     feedLimit,
     pageSize,
     ...(hubUrl !== undefined ? { hubUrl } : {}),
+    ...(alarmEmail !== undefined ? { alarmEmail } : {}),
   };
+}
+
+function isEmail(value: string): boolean {
+  return /^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/.test(value);
 }
 
 function show(value: unknown): string {

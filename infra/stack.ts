@@ -7,19 +7,11 @@ import {
   DefaultStackSynthesizer,
   Duration,
   RemovalPolicy,
+  Size,
   Stack,
   type StackProps,
   Validations,
 } from "aws-cdk-lib";
-import { AccessLogFormat } from "aws-cdk-lib/aws-apigateway";
-import {
-  HttpApi,
-  HttpMethod,
-  HttpStage,
-  LogGroupLogDestination,
-  PayloadFormatVersion,
-} from "aws-cdk-lib/aws-apigatewayv2";
-import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
 import { Certificate } from "aws-cdk-lib/aws-certificatemanager";
 import {
   AllowedMethods,
@@ -29,21 +21,24 @@ import {
   CacheQueryStringBehavior,
   Distribution,
   HttpVersion,
-  OriginProtocolPolicy,
-  OriginSslPolicy,
   PriceClass,
   ResponseHeadersPolicy,
   SecurityPolicyProtocol,
   ViewerProtocolPolicy,
 } from "aws-cdk-lib/aws-cloudfront";
-import { HttpOrigin } from "aws-cdk-lib/aws-cloudfront-origins";
+import { FunctionUrlOrigin } from "aws-cdk-lib/aws-cloudfront-origins";
 import { Rule, RuleTargetInput, Schedule } from "aws-cdk-lib/aws-events";
 import { SqsQueue } from "aws-cdk-lib/aws-events-targets";
 import { PolicyStatement, ServicePrincipal } from "aws-cdk-lib/aws-iam";
-import { Architecture, LoggingFormat, Runtime } from "aws-cdk-lib/aws-lambda";
+import {
+  Architecture,
+  FunctionUrlAuthType,
+  LoggingFormat,
+  Runtime,
+  SystemLogLevel,
+} from "aws-cdk-lib/aws-lambda";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import { type BundlingOptions, NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
-import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import {
   BlockPublicAccess,
   Bucket,
@@ -56,6 +51,7 @@ import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { StringParameter } from "aws-cdk-lib/aws-ssm";
 import type { Construct } from "constructs";
 import { manifestKeyFor } from "../functions/storage/manifest.ts";
+import { OperatorAlarms } from "./alarms.ts";
 import { functionRoleWithLogs, grantArticleRead } from "./grants.ts";
 import { type DatelineSettings, settingsFromContext } from "./settings.ts";
 import { WebSubPublisher } from "./websub.ts";
@@ -71,6 +67,16 @@ export const MANIFEST_KEY = manifestKeyFor(CONTENT_PREFIX);
 const INDEXER_TIMEOUT = Duration.minutes(5);
 /** Seconds between the function's cheap checks of the bucket for changed articles. */
 export const REVALIDATE_SECONDS = 60;
+/**
+ * How long a WebSub ping waits after the indexer's write: past the feed function's revalidation
+ * (every warm instance has then seen the new manifest), with a margin for the check itself.
+ */
+export const WEBSUB_DELAY_SECONDS = REVALIDATE_SECONDS + 30;
+/**
+ * The content/ folder the deployment copies is sized for the documented 100,000 articles
+ * (~350 MB of Markdown): the handler holds the zip and the unpacked files in /tmp at once.
+ */
+const CONTENT_DEPLOYMENT_STORAGE = Size.gibibytes(2);
 
 export interface DatelineStackProps extends StackProps {
   settings: DatelineSettings;
@@ -78,8 +84,9 @@ export interface DatelineStackProps extends StackProps {
 
 /**
  * Everything Dateline needs in one stack: the article bucket (plus a bucket for access logs),
- * the feed function, an HTTP API in front of it, and a CloudFront distribution in front of
- * the API. Environment-agnostic: no account or region is set, so `cdk synth` runs offline.
+ * the feed function with an IAM-authenticated Function URL, a CloudFront distribution that alone
+ * may call that URL (origin access control), the indexer, the optional WebSub publisher and the
+ * operator alarms. Environment-agnostic: no account or region is set, so `cdk synth` runs offline.
  */
 export class DatelineStack extends Stack {
   readonly articleBucket: Bucket;
@@ -87,8 +94,8 @@ export class DatelineStack extends Stack {
   /** Keeps the article manifest current (S3 events → articleEvents queue → this function). */
   readonly indexerFunction: NodejsFunction;
   readonly articleEvents: Queue;
-  readonly httpApi: HttpApi;
   readonly distribution: Distribution;
+  readonly alarms: OperatorAlarms;
   /** The public base URL of the site (a token when no custom domain is set). */
   readonly siteUrl: string;
 
@@ -144,6 +151,10 @@ export class DatelineStack extends Stack {
       destinationKeyPrefix: CONTENT_PREFIX,
       prune: false,
       retainOnDelete: true,
+      // Lambda's default 512 MiB of /tmp holds neither the zip nor the unpacked files of a large
+      // content/; memory for the AWS CLI's sync of many files. Bulk loads: README, aws s3 sync.
+      ephemeralStorageSize: CONTENT_DEPLOYMENT_STORAGE,
+      memoryLimit: 1024,
       role: deploymentRole,
       logGroup: deploymentLogGroup,
     });
@@ -172,14 +183,7 @@ export class DatelineStack extends Stack {
       "FeedFunction",
       "Dateline feed function: reads articles/ (and the site URL parameter)",
     );
-    grantArticleRead(functionRole, this.articleBucket, CONTENT_PREFIX);
-    functionRole.addToPolicy(
-      new PolicyStatement({
-        sid: "ReadManifest",
-        actions: ["s3:GetObject"],
-        resources: [this.articleBucket.arnForObjects(MANIFEST_KEY)],
-      }),
-    );
+    grantArticleRead(functionRole, this.articleBucket, CONTENT_PREFIX, [MANIFEST_KEY]);
     if (!settings.customDomain) {
       functionRole.addToPolicy(
         new PolicyStatement({
@@ -202,6 +206,9 @@ export class DatelineStack extends Stack {
       PAGE_SIZE: String(settings.pageSize),
       CACHE_MAX_AGE: String(settings.cacheMaxAge),
       REVALIDATE_SECONDS: String(REVALIDATE_SECONDS),
+      // The Function URL is IAM-authenticated (only CloudFront may call it): the handler refuses
+      // events without an IAM authorizer, i.e. any path that would skip that check.
+      ORIGIN_AUTH: "iam",
       NODE_OPTIONS: "--enable-source-maps",
       ...(settings.siteAuthorEmail ? { SITE_AUTHOR_EMAIL: settings.siteAuthorEmail } : {}),
       ...(settings.hubUrl ? { HUB_URL: settings.hubUrl } : {}),
@@ -253,14 +260,119 @@ export class DatelineStack extends Stack {
       role: functionRole,
       logGroup: functionLogGroup,
       loggingFormat: LoggingFormat.JSON,
+      // START/END/REPORT lines on every invocation would cost more than the app's own logs.
+      systemLogLevelV2: SystemLogLevel.WARN,
       environment,
       bundling,
     });
+    // Reached only through CloudFront: the URL takes SigV4-signed requests only, and the
+    // resource policy (added by the origin below) lets only this distribution's OAC sign.
+    const functionUrl = this.feedFunction.addFunctionUrl({ authType: FunctionUrlAuthType.AWS_IAM });
+
+    // ---- CloudFront ------------------------------------------------------------------------
+
+    // The function sets Cache-Control (max-age from dateline:cacheMaxAge) and ETag; the policy
+    // honours that (default TTL 0: nothing is cached without Cache-Control). No validator
+    // headers are in the cache key on purpose: CloudFront answers viewers' If-None-Match /
+    // If-Modified-Since itself from the cached object, and when a cached object expires it
+    // revalidates with the origin by sending the cached object's own ETag/Last-Modified (a 304
+    // refreshes it). Putting If-None-Match in the key would split the cache per client.
+    const cachePolicy = new CachePolicy(this, "FeedCachePolicy", {
+      comment: "Dateline: honour origin Cache-Control; limit and before select the feed page",
+      defaultTtl: Duration.seconds(0),
+      minTtl: Duration.seconds(0),
+      maxTtl: Duration.days(1),
+      // Browsers opening /feed.xml get application/xml so the XSLT view applies; readers don't
+      // send Sec-Fetch-Dest, so this adds one variant, not one per client.
+      headerBehavior: CacheHeaderBehavior.allowList("Sec-Fetch-Dest"),
+      queryStringBehavior: CacheQueryStringBehavior.allowList("limit", "before"),
+      enableAcceptEncodingGzip: true,
+      enableAcceptEncodingBrotli: true,
+    });
+
+    const customDomain = settings.customDomain;
+    this.distribution = new Distribution(this, "Distribution", {
+      comment: `Dateline feeds (${this.stackName})`,
+      defaultBehavior: {
+        // Origin access control: CloudFront signs each origin request (SigV4) as itself, on
+        // behalf of this distribution; the URL's resource policy allows nothing else. Only the
+        // cache policy's headers are forwarded, so Host stays the URL's own (the signature
+        // covers it). HTTPS only, TLS 1.2 (the defaults for a Function URL origin).
+        origin: FunctionUrlOrigin.withOriginAccessControl(functionUrl),
+        viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+        allowedMethods: AllowedMethods.ALLOW_GET_HEAD,
+        cachedMethods: CachedMethods.CACHE_GET_HEAD,
+        compress: true,
+        cachePolicy,
+        responseHeadersPolicy: ResponseHeadersPolicy.SECURITY_HEADERS,
+      },
+      httpVersion: HttpVersion.HTTP2_AND_3,
+      priceClass: PriceClass.PRICE_CLASS_100,
+      enableLogging: true,
+      logBucket,
+      logFilePrefix: "cloudfront/",
+      ...(customDomain
+        ? {
+            domainNames: [customDomain.domainName],
+            certificate: Certificate.fromCertificateArn(
+              this,
+              "Certificate",
+              customDomain.certificateArn,
+            ),
+            minimumProtocolVersion: SecurityPolicyProtocol.TLS_V1_2_2021,
+          }
+        : {}),
+    });
+    Validations.of(this.distribution).acknowledge(
+      {
+        id: "AwsSolutions-CFR1",
+        reason: "Public news feeds are meant for readers in every country; no geo restriction.",
+      },
+      {
+        id: "AwsSolutions-CFR2",
+        reason:
+          "No WAF, for cost: a web ACL starts at about $5/month plus $1 per rule, more than the rest of this stack costs at feed-reader traffic; only GET/HEAD are allowed, responses are cached at the edge, and the origin (an IAM-authenticated Function URL) answers only this distribution.",
+      },
+    );
+    if (!customDomain) {
+      Validations.of(this.distribution).acknowledge({
+        id: "AwsSolutions-CFR4",
+        reason:
+          "Without dateline:customDomain the distribution uses the default *.cloudfront.net certificate, for which CloudFront fixes the minimum protocol (TLSv1); TLS_V1_2_2021 is set whenever a custom certificate is configured.",
+      });
+    }
+
+    // ---- Site URL parameter ----------------------------------------------------------------
+
+    if (customDomain) {
+      this.siteUrl = `https://${customDomain.domainName}`;
+    } else {
+      this.siteUrl = `https://${this.distribution.distributionDomainName}`;
+      new StringParameter(this, "SiteUrlParameter", {
+        parameterName: siteUrlParameterName,
+        stringValue: this.siteUrl,
+        description: "Public base URL of the Dateline site (read by the feed function)",
+      });
+    }
+
+    // ---- WebSub publisher (only with dateline:hubUrl) -----------------------------------------
+
+    const websub = settings.hubUrl
+      ? new WebSubPublisher(this, "WebSub", {
+          hubUrl: settings.hubUrl,
+          siteUrl: this.siteUrl,
+          distribution: this.distribution,
+          delay: Duration.seconds(WEBSUB_DELAY_SECONDS),
+          bundling,
+        })
+      : undefined;
 
     // ---- Article index ---------------------------------------------------------------------
 
-    // Every change under articles/ becomes an S3 event on a queue that one indexer consumes
-    // (reserved concurrency 1: manifest updates never overlap; its writes are also conditional).
+    // Every change under articles/ becomes an S3 event on a queue that the indexer consumes, at
+    // most two invocations at a time (the event source's maximum concurrency; no reserved
+    // concurrency, which new accounts with a quota of 10 cannot grant). Its manifest writes are
+    // conditional (If-Match), so two overlapping writers never lose each other's entries.
     // The feed function then reads one manifest object at a cold start instead of listing.
     const deadLetters = new Queue(this, "ArticleEventsDeadLetters", {
       encryption: QueueEncryption.SQS_MANAGED,
@@ -272,7 +384,7 @@ export class DatelineStack extends Stack {
       enforceSSL: true,
       // Six times the function's timeout, as Lambda's SQS integration recommends.
       visibilityTimeout: Duration.seconds(6 * INDEXER_TIMEOUT.toSeconds()),
-      // Throttled deliveries (concurrency 1) count as receives too: be generous before giving up.
+      // A throttled delivery counts as a receive too: be generous before giving up.
       deadLetterQueue: { queue: deadLetters, maxReceiveCount: 10 },
     });
     // The bucket's notification configuration is set on the L1 resource, not with
@@ -316,11 +428,11 @@ export class DatelineStack extends Stack {
       "IndexerFunction",
       "Dateline indexer: reads articles/, reads and writes the article manifest",
     );
-    grantArticleRead(indexerRole, this.articleBucket, CONTENT_PREFIX);
+    grantArticleRead(indexerRole, this.articleBucket, CONTENT_PREFIX, [MANIFEST_KEY]);
     indexerRole.addToPolicy(
       new PolicyStatement({
-        sid: "ReadWriteManifest",
-        actions: ["s3:GetObject", "s3:PutObject"],
+        sid: "WriteManifest",
+        actions: ["s3:PutObject"],
         resources: [this.articleBucket.arnForObjects(MANIFEST_KEY)],
       }),
     );
@@ -336,10 +448,10 @@ export class DatelineStack extends Stack {
       // manifest; a first build from scratch peaks at ~515 MB of RSS with the heap cap below.
       memorySize: 1024,
       timeout: INDEXER_TIMEOUT,
-      reservedConcurrentExecutions: 1,
       role: indexerRole,
       logGroup: indexerLogGroup,
       loggingFormat: LoggingFormat.JSON,
+      systemLogLevelV2: SystemLogLevel.WARN,
       environment: {
         CONTENT_BUCKET: this.articleBucket.bucketName,
         CONTENT_PREFIX,
@@ -347,6 +459,8 @@ export class DatelineStack extends Stack {
         // A heap cap well inside the function's memory: V8 then collects garbage instead of
         // growing (uncapped, a 100,000-article build reached 845 MB of RSS; capped, 515 MB).
         NODE_OPTIONS: "--enable-source-maps --max-old-space-size=768",
+        // After a write that changed feeds, the changed scope paths go here (delayed pings).
+        ...(websub ? { WEBSUB_QUEUE_URL: websub.queue.queueUrl } : {}),
       },
       bundling,
     });
@@ -355,167 +469,31 @@ export class DatelineStack extends Stack {
       new SqsEventSource(this.articleEvents, {
         batchSize: 100,
         maxBatchingWindow: Duration.seconds(10),
+        // The event source's own limit instead of reserved concurrency (2 is Lambda's minimum).
+        maxConcurrency: 2,
       }),
     );
+    websub?.queue.grantSendMessages(indexerRole);
 
-    // ---- WebSub publisher (only with dateline:hubUrl) -----------------------------------------
+    // ---- Alarms ------------------------------------------------------------------------------
 
-    if (settings.hubUrl) {
-      new WebSubPublisher(this, "WebSub", {
-        articleBucket: this.articleBucket,
-        prefix: CONTENT_PREFIX,
-        hubUrl: settings.hubUrl,
-        siteUrl: settings.customDomain
-          ? { url: `https://${settings.customDomain.domainName}` }
-          : { parameterName: siteUrlParameterName, parameterArn: siteUrlParameterArn },
-        bundling,
-      });
-    }
-
-    // ---- HTTP API --------------------------------------------------------------------------
-
-    this.httpApi = new HttpApi(this, "HttpApi", {
-      description: "Dateline feeds (reached through CloudFront)",
-      // The default stage is created below so that it can have throttling and access logs.
-      createDefaultStage: false,
+    this.alarms = new OperatorAlarms(this, "Alarms", {
+      feedFunction: this.feedFunction,
+      indexerFunction: this.indexerFunction,
+      deadLetterQueues: [deadLetters, ...(websub ? [websub.deadLetters] : [])],
+      ...(settings.alarmEmail ? { email: settings.alarmEmail } : {}),
     });
-    const apiLogGroup = new LogGroup(this, "HttpApiAccessLogs", {
-      retention: RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    new HttpStage(this, "HttpApiDefaultStage", {
-      httpApi: this.httpApi,
-      stageName: "$default",
-      autoDeploy: true,
-      throttle: { rateLimit: 50, burstLimit: 100 },
-      accessLogSettings: {
-        destination: new LogGroupLogDestination(apiLogGroup),
-        format: AccessLogFormat.custom(
-          JSON.stringify({
-            requestId: "$context.requestId",
-            ip: "$context.identity.sourceIp",
-            requestTime: "$context.requestTime",
-            method: "$context.httpMethod",
-            path: "$context.path",
-            routeKey: "$context.routeKey",
-            status: "$context.status",
-            protocol: "$context.protocol",
-            responseLength: "$context.responseLength",
-            integrationLatency: "$context.integrationLatency",
-            integrationError: "$context.integrationErrorMessage",
-            userAgent: "$context.identity.userAgent",
-          }),
-        ),
-      },
-    });
-    const integration = new HttpLambdaIntegration("FeedIntegration", this.feedFunction, {
-      payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
-    });
-    for (const path of ["/", "/{proxy+}"]) {
-      this.httpApi.addRoutes({ path, methods: [HttpMethod.GET, HttpMethod.HEAD], integration });
-    }
-    Validations.of(this.httpApi).acknowledge({
-      id: "AwsSolutions-APIG4",
-      reason:
-        "The feeds are public and read-only (GET and HEAD only); subscribers and feed readers cannot authenticate.",
-    });
-
-    // ---- CloudFront ------------------------------------------------------------------------
-
-    // The function sets Cache-Control (max-age from dateline:cacheMaxAge) and ETag; the policy
-    // honours that (default TTL 0: nothing is cached without Cache-Control). No validator
-    // headers are in the cache key on purpose: CloudFront answers viewers' If-None-Match /
-    // If-Modified-Since itself from the cached object, and when a cached object expires it
-    // revalidates with the origin by sending the cached object's own ETag/Last-Modified (a 304
-    // refreshes it). Putting If-None-Match in the key would split the cache per client.
-    const cachePolicy = new CachePolicy(this, "FeedCachePolicy", {
-      comment: "Dateline: honour origin Cache-Control; limit and before select the feed page",
-      defaultTtl: Duration.seconds(0),
-      minTtl: Duration.seconds(0),
-      maxTtl: Duration.days(1),
-      // Browsers opening /feed.xml get application/xml so the XSLT view applies; readers don't
-      // send Sec-Fetch-Dest, so this adds one variant, not one per client.
-      headerBehavior: CacheHeaderBehavior.allowList("Sec-Fetch-Dest"),
-      queryStringBehavior: CacheQueryStringBehavior.allowList("limit", "before"),
-      enableAcceptEncodingGzip: true,
-      enableAcceptEncodingBrotli: true,
-    });
-
-    const apiDomain = `${this.httpApi.apiId}.execute-api.${this.region}.${this.urlSuffix}`;
-    const customDomain = settings.customDomain;
-    this.distribution = new Distribution(this, "Distribution", {
-      comment: `Dateline feeds (${this.stackName})`,
-      defaultBehavior: {
-        origin: new HttpOrigin(apiDomain, {
-          protocolPolicy: OriginProtocolPolicy.HTTPS_ONLY,
-          originSslProtocols: [OriginSslPolicy.TLS_V1_2],
-        }),
-        viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
-        allowedMethods: AllowedMethods.ALLOW_GET_HEAD,
-        cachedMethods: CachedMethods.CACHE_GET_HEAD,
-        compress: true,
-        cachePolicy,
-        responseHeadersPolicy: ResponseHeadersPolicy.SECURITY_HEADERS,
-      },
-      httpVersion: HttpVersion.HTTP2_AND_3,
-      priceClass: PriceClass.PRICE_CLASS_100,
-      enableLogging: true,
-      logBucket,
-      logFilePrefix: "cloudfront/",
-      ...(customDomain
-        ? {
-            domainNames: [customDomain.domainName],
-            certificate: Certificate.fromCertificateArn(
-              this,
-              "Certificate",
-              customDomain.certificateArn,
-            ),
-            minimumProtocolVersion: SecurityPolicyProtocol.TLS_V1_2_2021,
-          }
-        : {}),
-    });
-    Validations.of(this.distribution).acknowledge(
-      {
-        id: "AwsSolutions-CFR1",
-        reason: "Public news feeds are meant for readers in every country; no geo restriction.",
-      },
-      {
-        id: "AwsSolutions-CFR2",
-        reason:
-          "No WAF, for cost: a web ACL starts at about $5/month plus $1 per rule, more than the rest of this stack costs at feed-reader traffic; the API stage is throttled (50 rps, burst 100), only GET/HEAD are allowed and responses are cached at the edge.",
-      },
-    );
-    if (!customDomain) {
-      Validations.of(this.distribution).acknowledge({
-        id: "AwsSolutions-CFR4",
-        reason:
-          "Without dateline:customDomain the distribution uses the default *.cloudfront.net certificate, for which CloudFront fixes the minimum protocol (TLSv1); TLS_V1_2_2021 is set whenever a custom certificate is configured.",
-      });
-    }
-
-    // ---- Site URL parameter and outputs ----------------------------------------------------
-
-    if (customDomain) {
-      this.siteUrl = `https://${customDomain.domainName}`;
-    } else {
-      this.siteUrl = `https://${this.distribution.distributionDomainName}`;
-      new StringParameter(this, "SiteUrlParameter", {
-        parameterName: siteUrlParameterName,
-        stringValue: this.siteUrl,
-        description: "Public base URL of the Dateline site (read by the feed function)",
-      });
-    }
 
     // ---- Acknowledgements for CDK-provided helpers -----------------------------------------
 
     Validations.of(deploymentRole).acknowledge(...this.deploymentRoleFindings());
     Validations.of(functionRole).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${this.logicalIdOf(this.articleBucket)}.Arn>/${CONTENT_PREFIX}*]`,
-      reason: `The feed function must read every article and nothing else: s3:GetObject is limited to keys under ${CONTENT_PREFIX}, which is where articles live.`,
+      reason: `The feed function must read every article and nothing else: s3:GetObject is limited to keys under ${CONTENT_PREFIX}, which is where articles live (plus the one manifest object, named exactly).`,
     });
     Validations.of(indexerRole).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${this.logicalIdOf(this.articleBucket)}.Arn>/${CONTENT_PREFIX}*]`,
-      reason: `The indexer reads each changed article to record its metadata: s3:GetObject is limited to keys under ${CONTENT_PREFIX}; its only write is the manifest object ${MANIFEST_KEY}.`,
+      reason: `The indexer reads each changed article to record its metadata: s3:GetObject is limited to keys under ${CONTENT_PREFIX}; its only write is the manifest object ${MANIFEST_KEY}, named exactly.`,
     });
     for (const child of this.node.children) {
       // BucketDeployment's handler is a stack-level singleton named Custom::CDKBucketDeployment<uuid>.

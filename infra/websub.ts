@@ -1,64 +1,81 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type CfnElement, Duration, Stack, Validations } from "aws-cdk-lib";
-import { Match, Rule } from "aws-cdk-lib/aws-events";
-import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
+import { Duration } from "aws-cdk-lib";
+import type { Distribution } from "aws-cdk-lib/aws-cloudfront";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
-import { Architecture, LoggingFormat, Runtime } from "aws-cdk-lib/aws-lambda";
+import { Architecture, LoggingFormat, Runtime, SystemLogLevel } from "aws-cdk-lib/aws-lambda";
+import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import { type BundlingOptions, NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
-import type { Bucket, CfnBucket } from "aws-cdk-lib/aws-s3";
+import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { functionRoleWithLogs, grantArticleRead } from "./grants.ts";
+import { functionRoleWithLogs } from "./grants.ts";
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+/** The publisher's time limit: an invalidation wait (at most 3 min) plus the hub requests. */
+const TIMEOUT = Duration.minutes(5);
 
 export interface WebSubPublisherProps {
-  articleBucket: Bucket;
-  /** Key prefix of the articles, e.g. `articles/`. */
-  prefix: string;
   hubUrl: string;
-  /** How the function learns the site URL: fixed, or read once from an SSM parameter. */
-  siteUrl: { url: string } | { parameterName: string; parameterArn: string };
+  /** The public base URL of the site (the feeds' `rel="self"` URLs start with it). */
+  siteUrl: string;
+  /** The distribution whose cached feeds are invalidated before the hub is told. */
+  distribution: Distribution;
+  /**
+   * How long a change waits on the queue before anything is invalidated or pinged: longer than
+   * the feed function's revalidation interval, so every warm feed function already serves the
+   * new articles when CloudFront asks it again.
+   */
+  delay: Duration;
   /** The feed function's bundling, so both functions are built alike. */
   bundling: BundlingOptions;
 }
 
 /**
- * The WebSub publisher: a small function that S3 events on the article prefix invoke, and that
- * tells the hub which feeds changed (functions/websub/handler.ts).
- *
- * The events come through EventBridge rather than the bucket's own notification configuration:
- * S3 refuses two notification configurations with overlapping prefixes for the same event types,
- * and the article prefix may already have one (the indexer's queue). EventBridge delivery is
- * switched on beside whatever else the bucket notifies, and a rule picks this prefix.
+ * The WebSub publisher. The indexer, after each manifest write that changed feeds, puts the
+ * changed scope paths on `queue`; the queue holds each message for `delay` (past the feed
+ * function's revalidation). This function then invalidates exactly those feed paths in
+ * CloudFront, waits for the invalidation to complete, and only then tells the hub, so the hub's
+ * fetch gets the new feed. Failures are retried by SQS and end in the dead-letter queue.
  */
 export class WebSubPublisher extends Construct {
   readonly function: NodejsFunction;
-  readonly rule: Rule;
+  readonly queue: Queue;
+  readonly deadLetters: Queue;
 
   constructor(scope: Construct, id: string, props: WebSubPublisherProps) {
     super(scope, id);
-    const { articleBucket: bucket, prefix } = props;
+    const { distribution } = props;
 
-    // Read-only on the prefix, its own log group, and the site URL parameter when there is one.
+    this.deadLetters = new Queue(this, "DeadLetters", {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.queue = new Queue(this, "Pings", {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      deliveryDelay: props.delay,
+      // Six times the function's timeout, as Lambda's SQS integration recommends.
+      visibilityTimeout: Duration.seconds(6 * TIMEOUT.toSeconds()),
+      deadLetterQueue: { queue: this.deadLetters, maxReceiveCount: 5 },
+    });
+
+    // Its own log group, and invalidations of this one distribution; it reads no articles.
     const { role, logGroup } = functionRoleWithLogs(
       this,
       "",
-      "Dateline WebSub publisher: reads changed articles, pings the hub",
+      "Dateline WebSub publisher: invalidates changed feeds in CloudFront, pings the hub",
     );
-    grantArticleRead(role, bucket, prefix);
-    if ("parameterArn" in props.siteUrl) {
-      role.addToPolicy(
-        new PolicyStatement({
-          sid: "ReadSiteUrl",
-          actions: ["ssm:GetParameter"],
-          resources: [props.siteUrl.parameterArn],
-        }),
-      );
-    }
+    role.addToPolicy(
+      new PolicyStatement({
+        sid: "InvalidateFeeds",
+        actions: ["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"],
+        resources: [distribution.distributionArn],
+      }),
+    );
 
     this.function = new NodejsFunction(this, "Function", {
-      description: "Dateline: tells the WebSub hub which feeds changed when articles change",
+      description: "Dateline: invalidates changed feeds, then tells the WebSub hub",
       entry: join(REPO_ROOT, "functions", "websub", "handler.ts"),
       handler: "handler",
       projectRoot: REPO_ROOT,
@@ -66,48 +83,26 @@ export class WebSubPublisher extends Construct {
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: 256,
-      // publish() gives each feed 4 attempts of at most 10 s with 1 + 2 + 4 s between them.
-      timeout: Duration.seconds(60),
+      timeout: TIMEOUT,
       role,
       logGroup,
       loggingFormat: LoggingFormat.JSON,
+      systemLogLevelV2: SystemLogLevel.WARN,
       environment: {
-        CONTENT_BUCKET: bucket.bucketName,
-        CONTENT_PREFIX: prefix,
         HUB_URL: props.hubUrl,
+        SITE_URL: props.siteUrl,
+        DISTRIBUTION_ID: distribution.distributionId,
         NODE_OPTIONS: "--enable-source-maps",
-        ...("url" in props.siteUrl
-          ? { SITE_URL: props.siteUrl.url }
-          : { SITE_URL_PARAMETER: props.siteUrl.parameterName }),
       },
       bundling: props.bundling,
     });
-
-    // S3 → EventBridge (a bucket setting that sits beside any other notification) → this rule.
-    (bucket.node.defaultChild as CfnBucket).addPropertyOverride(
-      "NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled",
-      true,
+    this.function.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize: 10,
+        maxBatchingWindow: Duration.seconds(5),
+        // Two at most: a burst of changes never fans out into many hub clients at once.
+        maxConcurrency: 2,
+      }),
     );
-    this.rule = new Rule(this, "ArticleChanges", {
-      description: `Dateline: article created or deleted under ${prefix} → WebSub publisher`,
-      eventPattern: {
-        source: ["aws.s3"],
-        detailType: ["Object Created", "Object Deleted"],
-        detail: {
-          bucket: { name: [bucket.bucketName] },
-          object: { key: Match.prefix(prefix) },
-        },
-      },
-      targets: [
-        new LambdaFunction(this.function, { retryAttempts: 2, maxEventAge: Duration.hours(1) }),
-      ],
-    });
-
-    const stack = Stack.of(this);
-    const bucketId = stack.getLogicalId(bucket.node.defaultChild as CfnElement);
-    Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}*]`,
-      reason: `The WebSub publisher reads the article that changed to learn its tags and authors: s3:GetObject is limited to keys under ${prefix}; it writes nothing.`,
-    });
   }
 }

@@ -1,26 +1,44 @@
 /**
  * Proof that `cdk deploy` would ship a working site, without an AWS account: the real
- * `npx cdk synth`, then the synthesized Lambda bundle (the very file Lambda would load) run in
- * its own Node process on API Gateway HTTP API v2 events, reading the synthesized content
- * asset from a real S3-compatible server.
+ * `npx cdk synth` (with a WebSub hub set, so every function of the stack is built), then the
+ * synthesized Lambda bundles (the very files Lambda would load) run in their own Node processes
+ * on Function URL and SQS events, reading the synthesized content asset from a real
+ * S3-compatible server, with every AWS call they make evaluated against the synthesized IAM.
  */
 import { spawnSync } from "node:child_process";
 import { readFile, rm } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
 import { isBuiltin } from "node:module";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import { build } from "esbuild";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseArticle } from "../../functions/articles/parse.ts";
+import type { Resolver } from "../support/cfn-resolve.ts";
+import { type Edge, type Invalidation, startEdge } from "../support/cloudfront-edge.ts";
+import { type Hub, startHub } from "../support/hub.ts";
+import {
+  denials,
+  evaluate,
+  IamProof,
+  type IamRequest,
+  iamRequestsOf,
+  proveCalls,
+  type RecordedRequest,
+  startRecordingProxy,
+} from "../support/iam-proof.ts";
 import { type S3rver, startS3rver } from "../support/s3rver.ts";
+import { type SqsStub, startSqsStub } from "../support/sqs-stub.ts";
+import { type SsmStub, startSsmStub } from "../support/ssm-stub.ts";
 import {
   bodyBytes,
+  DEPLOY_CONTEXT,
   type FunctionArtifact,
   filesOf,
   header,
   type LambdaHost,
   type LambdaResult,
+  lambdaEnv,
   linkNodeModules,
+  resolverFor,
   type Synthesized,
   startLambdaHost,
   synthesize,
@@ -44,32 +62,13 @@ let lambda: LambdaHost;
 /** Keys of the content asset as uploaded (relative to the deployment's prefix). */
 let contentKeys: string[];
 
-/**
- * A function's environment as the stack synthesizes it, with the bucket reference resolved to
- * `server` and `overrides` applied (undefined deletes).
- */
+/** A function's environment on `server` (the queue it would announce to left out). */
 function envOf(
   fn: FunctionArtifact,
   server: S3rver,
   overrides: Record<string, string | undefined> = {},
 ): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(fn.environment)) {
-    if (typeof value === "string") env[name] = value;
-    else if (name === "CONTENT_BUCKET") env[name] = server.bucket;
-    else throw new Error(`${name} is a CloudFormation expression the test cannot resolve`);
-  }
-  const merged: Record<string, string | undefined> = {
-    ...env,
-    ...server.env,
-    // What the Lambda runtime sets, and quiet the SDK's Node 20 notice (Lambda runs Node 24).
-    TZ: ":UTC",
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-    ...overrides,
-  };
-  return Object.fromEntries(
-    Object.entries(merged).filter((entry): entry is [string, string] => entry[1] !== undefined),
-  );
+  return lambdaEnv(fn, server, { WEBSUB_QUEUE_URL: undefined, ...overrides });
 }
 
 /** The feed function's environment on the shared server. */
@@ -79,7 +78,7 @@ function functionEnv(overrides: Record<string, string | undefined>): Record<stri
 
 beforeAll(async () => {
   out = await tempAssemblyDir();
-  synth = await synthesize(out);
+  synth = await synthesize(out, DEPLOY_CONTEXT);
   await linkNodeModules(out);
 
   s3 = await startS3rver();
@@ -206,7 +205,7 @@ describe("cdk synth", () => {
   });
 });
 
-describe("the synthesized handler on API Gateway v2 events", () => {
+describe("the synthesized handler on Function URL events (as CloudFront forwards them)", () => {
   it("serves valid RSS and Atom feeds of the deployed content", async () => {
     for (const name of ["feed.xml", "atom.xml"] as const) {
       const result = await get(`/${name}`);
@@ -375,56 +374,30 @@ describe("the synthesized handler on API Gateway v2 events", () => {
 });
 
 describe("the synthesized environment, verbatim", () => {
-  let ssm: Server;
-  const asked: string[] = [];
+  let ssm: SsmStub;
 
   beforeAll(async () => {
-    // A stand-in for SSM on 127.0.0.1 (JSON 1.1 protocol): it knows only the parameter the
-    // stack creates, so the handler must ask for exactly that name.
-    ssm = createServer((request, response) => {
-      let body = "";
-      request.on("data", (chunk) => {
-        body += chunk;
-      });
-      request.on("end", () => {
-        const target = request.headers["x-amz-target"];
-        const name = (JSON.parse(body || "{}") as { Name?: string }).Name ?? "";
-        asked.push(name);
-        const found = target === "AmazonSSM.GetParameter" && name === synth.siteUrlParameterName;
-        response.writeHead(found ? 200 : 400, { "content-type": "application/x-amz-json-1.1" });
-        response.end(
-          JSON.stringify(
-            found
-              ? { Parameter: { Name: name, Type: "String", Value: SITE_URL, Version: 1 } }
-              : { __type: "ParameterNotFound", message: `no parameter ${name}` },
-          ),
-        );
-      });
-    });
-    await new Promise<void>((resolve) => ssm.listen(0, "127.0.0.1", resolve));
+    ssm = await startSsmStub(synth.siteUrlParameterName ?? "", SITE_URL);
   });
 
-  afterAll(async () => {
-    await new Promise((resolve) => ssm?.close(resolve));
-  });
+  afterAll(() => ssm?.close());
 
   it("reads the site URL from the SSM parameter the stack creates, then serves the feeds", async () => {
-    const address = ssm.address() as { port: number };
     const cold = await startLambdaHost(
       synth.feedFunction.bundleFile,
       synth.feedFunction.exportName,
-      functionEnv({ AWS_ENDPOINT_URL_SSM: `http://127.0.0.1:${address.port}` }),
+      functionEnv({ AWS_ENDPOINT_URL_SSM: ssm.url }),
     );
     try {
       const result = await cold.invoke({ path: "/feed.json" });
       expect(result.statusCode, result.body).toBe(200);
-      expect(asked).toEqual([synth.siteUrlParameterName]);
+      expect(ssm.asked).toEqual([synth.siteUrlParameterName]);
       const feed = JSON.parse(text(result)) as { feed_url: string; items: unknown[] };
       expect(feed.feed_url).toBe(`${SITE_URL}/feed.json`);
       expect(feed.items.length).toBeGreaterThan(0);
       // Read once per cold start, not per request.
       expect((await cold.invoke({ path: "/atom.xml" })).statusCode).toBe(200);
-      expect(asked).toHaveLength(1);
+      expect(ssm.asked).toHaveLength(1);
     } finally {
       await cold.dispose();
     }
@@ -557,5 +530,342 @@ describe("the article manifest: synthesized indexer and feed function together",
     expect(lists).toEqual([]);
     const feed = JSON.parse(bodies["feed.json"] as string) as { items: { title: string }[] };
     expect(feed.items.map((i) => i.title)).toContain("Storm warning for the harbour");
+  });
+});
+
+describe("the origin answers only CloudFront", () => {
+  const proof = () => new IamProof(synth.resources, resolverFor(synth, s3.bucket));
+  const resolver = () => resolverFor(synth, s3.bucket);
+  const functionArn = () => resolver().getAtt(synth.feedFunction.logicalId, "Arn");
+  const distributionArn = () => {
+    const id = Object.entries(synth.resources).find(
+      ([, r]) => r.Type === "AWS::CloudFront::Distribution",
+    )?.[0] as string;
+    return `arn:aws:cloudfront::${resolver().env.account}:distribution/${resolver().ref(id)}`;
+  };
+  /** lambda:InvokeFunctionUrl and the lambda:InvokeFunction it implies, as Lambda checks them. */
+  const urlRequests = (context: Record<string, string>): IamRequest[] =>
+    ["lambda:InvokeFunctionUrl", "lambda:InvokeFunction"].map((action) => ({
+      action,
+      resource: functionArn(),
+      context: {
+        "lambda:FunctionUrlAuthType": "AWS_IAM",
+        "lambda:InvokedViaFunctionUrl": "true",
+        ...context,
+      },
+      from: `GET https://<url-id>.lambda-url.<region>.on.aws/feed.xml (${action})`,
+    }));
+
+  it("is a Function URL with IAM auth, and no API Gateway or other route leads to the function", () => {
+    const types = Object.values(synth.resources).map((r) => r.Type);
+    expect(types.filter((t) => t.startsWith("AWS::ApiGateway"))).toEqual([]);
+    const urls = Object.values(synth.resources).filter((r) => r.Type === "AWS::Lambda::Url");
+    expect(urls.map((u) => u.Properties.AuthType)).toEqual(["AWS_IAM"]);
+    const permissions = Object.values(synth.resources).filter(
+      (r) => r.Type === "AWS::Lambda::Permission",
+    );
+    const onFeed = permissions.filter(
+      (p) => resolver().string(p.Properties.FunctionName) === functionArn(),
+    );
+    expect(onFeed.map((p) => [p.Properties.Action, p.Properties.Principal]).sort()).toEqual([
+      ["lambda:InvokeFunction", "cloudfront.amazonaws.com"],
+      ["lambda:InvokeFunctionUrl", "cloudfront.amazonaws.com"],
+    ]);
+  });
+
+  it("lets this distribution's origin access control call the URL, and nobody else (IAM evaluation)", async () => {
+    const p = proof();
+    const account = resolver().env.account;
+    const cloudfront = { service: "cloudfront.amazonaws.com" };
+    const own = { "aws:SourceArn": distributionArn(), "aws:SourceAccount": account };
+    for (const request of urlRequests(own))
+      expect(await evaluate(p, cloudfront, request), request.action).toBe("Allowed");
+
+    // The direct URL: an unsigned request, a stranger's role, a role of the same account without
+    // an identity policy for it, another account's distribution: all denied, which a Function URL
+    // with IAM auth answers with 403 Forbidden.
+    const other = "arn:aws:cloudfront::444455556666:distribution/EOTHERDISTRIBUTION";
+    const callers: [string, Parameters<typeof evaluate>[1], Record<string, string>][] = [
+      ["anonymous", "anonymous", {}],
+      ["another account's role", { arn: "arn:aws:iam::444455556666:role/curious" }, {}],
+      ["a role of this account", { arn: `arn:aws:iam::${account}:role/some-app` }, {}],
+      [
+        "another distribution",
+        cloudfront,
+        { "aws:SourceArn": other, "aws:SourceAccount": "444455556666" },
+      ],
+    ];
+    for (const [label, principal, context] of callers) {
+      for (const request of urlRequests(context))
+        expect(await evaluate(p, principal, request), `${label}: ${request.action}`).not.toBe(
+          "Allowed",
+        );
+    }
+  });
+
+  it("serves CloudFront's signed requests (200) and refuses events without the IAM authorizer (403)", async () => {
+    const through = await lambda.invoke({ path: "/feed.xml" });
+    expect(through.statusCode).toBe(200);
+    for (const path of ["/feed.xml", "/", "/no-such-page"]) {
+      const direct = await lambda.invoke({ path, via: "unauthenticated" });
+      expect(direct.statusCode, path).toBe(403);
+      expect(header(direct, "content-type"), path).toBe("text/plain; charset=utf-8");
+      expect(header(direct, "cache-control"), path).toBe("no-store");
+      expect(text(direct), path).toMatch(/^Forbidden/);
+    }
+    expect(synth.feedFunction.environment.ORIGIN_AUTH).toBe("iam");
+  });
+});
+
+describe("WebSub after the change is visible, and every AWS call proven allowed", () => {
+  const NEW_TITLE = "Night ferry resumes service";
+  const NEW_KEY = "articles/2026/night-ferry.md";
+  let server: S3rver;
+  let ssm: SsmStub;
+  let sqs: SqsStub;
+  let edge: Edge;
+  let hub: Hub;
+  let feedHost: LambdaHost;
+  let resolver: Resolver;
+  let siteUrl: string;
+  /** What each function sent to AWS, recorded at its endpoints. */
+  const calls: Record<"feed" | "indexer" | "websub", RecordedRequest[]> = {
+    feed: [],
+    indexer: [],
+    websub: [],
+  };
+  /** A feed fetched through the edge after the indexer's write, before any invalidation. */
+  let beforeInvalidation: { body: string; fromCache: boolean };
+  let queueDelay: number;
+
+  const fn = (name: "indexerFunction" | "websubFunction"): FunctionArtifact => {
+    const found = synth[name];
+    if (!found) throw new Error(`the stack has no ${name}`);
+    return found;
+  };
+
+  /** Runs one event through a fresh process of `artifact`, its AWS calls recorded. */
+  async function run(
+    who: "indexer" | "websub",
+    event: unknown,
+    backends: Parameters<typeof startRecordingProxy>[0],
+    overrides: Record<string, string> = {},
+  ): Promise<void> {
+    const artifact = fn(who === "indexer" ? "indexerFunction" : "websubFunction");
+    const proxy = await startRecordingProxy(backends);
+    const host = await startLambdaHost(
+      artifact.bundleFile,
+      artifact.exportName,
+      lambdaEnv(artifact, server, { ...proxy.env, ...overrides }, resolver),
+    );
+    try {
+      await host.invokeEvent(event);
+      expect(host.logs().filter((l) => l.level === "error" || l.level === "raw")).toEqual([]);
+    } finally {
+      await host.dispose();
+      calls[who].push(...proxy.records());
+      await proxy.close();
+    }
+  }
+
+  const indexerEvent = (key: string, eventName = "ObjectCreated:Put") => {
+    const record = s3Notification(server.bucket, key, 1) as { Records: { eventName: string }[] };
+    for (const r of record.Records) r.eventName = eventName;
+    return sqsBatch([record]);
+  };
+
+  beforeAll(async () => {
+    server = await startS3rver();
+    resolver = resolverFor(synth, server.bucket);
+    const distributionId = resolver.ref(
+      Object.entries(synth.resources).find(
+        ([, r]) => r.Type === "AWS::CloudFront::Distribution",
+      )?.[0] as string,
+    );
+    siteUrl = resolver.string(fn("websubFunction").environment.SITE_URL);
+    const files = await filesOf(synth.content.dir);
+    await server.putMany(
+      files.map(([key, bytes]) => [synth.content.destinationPrefix + key, bytes]),
+    );
+    ssm = await startSsmStub(synth.siteUrlParameterName ?? "", siteUrl);
+    sqs = await startSqsStub();
+
+    // The feed function, warm, behind the edge; it revalidates every second here (60 s on AWS).
+    const feedProxy = await startRecordingProxy({ s3: server.endpoint, ssm: ssm.url });
+    feedHost = await startLambdaHost(
+      synth.feedFunction.bundleFile,
+      synth.feedFunction.exportName,
+      lambdaEnv(
+        synth.feedFunction,
+        server,
+        { ...feedProxy.env, REVALIDATE_SECONDS: "1" },
+        resolver,
+      ),
+    );
+    edge = await startEdge({
+      distributionId,
+      origin: async (path, query) => {
+        const r = await feedHost.invoke({ path, query });
+        return {
+          statusCode: r.statusCode,
+          headers: Object.fromEntries(
+            Object.entries(r.headers).map(([k, v]) => [k.toLowerCase(), String(v)]),
+          ),
+          body: bodyBytes(r),
+        };
+      },
+    });
+    hub = await startHub({
+      fetchTopic: async (url) => (await edge.get(new URL(url).pathname)).body.toString("utf8"),
+    });
+
+    // 1. A fresh deploy: no manifest yet. The feed function lists; the first build writes one.
+    for (const path of ["/feed.json", "/feed.xml", "/atom.xml", "/articles/no-such-article"])
+      await edge.get(path);
+    await run("indexer", sqsBatch([{ rebuild: true }]), { s3: server.endpoint, sqs: sqs.url });
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    for (const name of ["feed.json", "feed.xml", "atom.xml"])
+      await feedHost.invoke({ path: `/${name}` });
+    expect((await edge.get("/feed.json")).fromCache).toBe(true);
+
+    // 2. An author uploads an article; S3's event reaches the indexer, which writes and announces.
+    const sent = sqs.messages.length;
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    await server.put(
+      NEW_KEY,
+      `---\ntitle: ${NEW_TITLE}\ndate: ${yesterday}\ntags: [Harbour, Night Ferries]\nauthor: Ines Duarte\n---\n\nThe night ferry sails again.\n`,
+    );
+    await run("indexer", indexerEvent(NEW_KEY), { s3: server.endpoint, sqs: sqs.url });
+    const announced = sqs.messages.slice(sent);
+    expect(announced).toHaveLength(1);
+    const edgeCopy = await edge.get("/feed.json");
+    beforeInvalidation = { body: edgeCopy.body.toString("utf8"), fromCache: edgeCopy.fromCache };
+
+    // 3. The queue holds the message past the feed function's revalidation (90 s > 60 s on AWS;
+    //    here the function revalidates every 1 s, so 1.5 s stands for the delay).
+    const pings = Object.values(synth.resources).find(
+      (r) => r.Type === "AWS::SQS::Queue" && r.Properties.DelaySeconds !== undefined,
+    );
+    queueDelay = Number(pings?.Properties.DelaySeconds);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await run(
+      "websub",
+      sqsBatch(announced.map((m) => JSON.parse(m.body))),
+      { cloudfront: edge.apiUrl },
+      { HUB_URL: hub.url },
+    );
+
+    // 4. A deletion: the indexer reads the key, S3 answers 404 (the missing-key rule applies).
+    await server.remove(`${synth.content.destinationPrefix}${contentKeys[0]}`);
+    await run(
+      "indexer",
+      indexerEvent(`${synth.content.destinationPrefix}${contentKeys[0]}`, "ObjectRemoved:Delete"),
+      { s3: server.endpoint, sqs: sqs.url },
+    );
+    calls.feed.push(...feedProxy.records());
+    await feedProxy.close();
+  }, 120_000);
+
+  afterAll(async () => {
+    await feedHost?.dispose();
+    await hub?.close();
+    await edge?.close();
+    await sqs?.close();
+    await ssm?.close();
+    await server?.dispose();
+  });
+
+  it("holds each ping on the queue longer than the feed function's revalidation", () => {
+    expect(queueDelay).toBeGreaterThan(Number(synth.feedFunction.environment.REVALIDATE_SECONDS));
+    expect(queueDelay).toBeLessThanOrEqual(900);
+    const queueUrl = lambdaEnv(fn("indexerFunction"), server, {}, resolver).WEBSUB_QUEUE_URL;
+    expect(sqs.messages.map((m) => m.queueUrl)).toEqual(sqs.messages.map(() => queueUrl));
+  });
+
+  it("still serves the old feed from CloudFront's cache right after the write (why it invalidates)", () => {
+    expect(beforeInvalidation.fromCache).toBe(true);
+    expect(beforeInvalidation.body).not.toContain(NEW_TITLE);
+  });
+
+  it("invalidates exactly the changed feed paths, then pings the hub once the invalidation completed", () => {
+    expect(edge.invalidations).toHaveLength(1);
+    const [invalidation] = edge.invalidations as [Invalidation];
+    const scopes = ["", "/authors/ines-duarte", "/tags/harbour", "/tags/night-ferries"];
+    const paths = scopes.flatMap((s) =>
+      ["feed.xml", "atom.xml", "feed.json"].map((f) => `${s}/${f}`),
+    );
+    expect([...invalidation.paths].sort()).toEqual([...paths].sort());
+    expect(hub.requests.flatMap((r) => r.urls).sort()).toEqual(
+      paths.map((p) => `${siteUrl}${p}`).sort(),
+    );
+    expect(invalidation.completedAt).toBeDefined();
+    for (const request of hub.requests)
+      expect(request.receivedAt).toBeGreaterThanOrEqual(invalidation.completedAt as number);
+  });
+
+  it("gives the hub's fetch of every pinged feed the new article", async () => {
+    expect(hub.requests.length).toBeGreaterThan(0);
+    for (const request of hub.requests) {
+      const [body] = (await request.fetched) as [string];
+      expect(body, request.urls[0]).toContain(NEW_TITLE);
+    }
+  });
+
+  it("makes only AWS calls that the synthesized policies allow, for every function", async () => {
+    const proof = new IamProof(synth.resources, resolver);
+    const ids = {
+      feed: synth.feedFunction.logicalId,
+      indexer: fn("indexerFunction").logicalId,
+      websub: fn("websubFunction").logicalId,
+    };
+    for (const who of ["feed", "indexer", "websub"] as const) {
+      expect(calls[who].length, who).toBeGreaterThan(0);
+      const verdicts = await proveCalls(proof, ids[who], calls[who]);
+      expect(denials(verdicts), who).toEqual([]);
+    }
+    // The calls that matter were made: a missing manifest and a missing article read (404),
+    // the site URL, the manifest write, the announcement, the invalidation and its status.
+    const seen = (who: keyof typeof calls) =>
+      calls[who].flatMap((r) => iamRequestsOf(r, proof.target).map((q) => q.action));
+    expect(
+      calls.feed.some((r) => r.path.endsWith("/index/manifest.json.gz") && r.status === 404),
+    ).toBe(true);
+    expect(calls.indexer.some((r) => r.path.includes("/articles/") && r.status === 404)).toBe(true);
+    expect(seen("feed")).toEqual(
+      expect.arrayContaining(["s3:GetObject", "s3:ListBucket", "ssm:GetParameter"]),
+    );
+    expect(seen("indexer")).toEqual(expect.arrayContaining(["s3:PutObject", "sqs:SendMessage"]));
+    expect(seen("websub")).toEqual(
+      expect.arrayContaining(["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"]),
+    );
+  });
+
+  it("fails the proof when a needed statement is removed", async () => {
+    const proof = new IamProof(synth.resources, resolver);
+    const role = (id: string) => proof.roleOf(id);
+    const feed = synth.feedFunction.logicalId;
+    const indexer = fn("indexerFunction").logicalId;
+    const websub = fn("websubFunction").logicalId;
+
+    // Without listing, a missing manifest is 403 on AWS: the feed function would answer 503.
+    const noList = denials(
+      await proveCalls(proof.without(role(feed), "ListArticles"), feed, calls.feed),
+    );
+    expect(
+      noList.some((d) => d.includes("s3:ListBucket") && d.includes("index/manifest.json.gz")),
+    ).toBe(true);
+    expect(noList.join("\n")).toMatch(/missing key/);
+    const noRead = denials(
+      await proveCalls(proof.without(role(feed), "ReadArticles"), feed, calls.feed),
+    );
+    expect(noRead.some((d) => d.startsWith("ImplicitlyDenied: s3:GetObject"))).toBe(true);
+    const noWrite = denials(
+      await proveCalls(proof.without(role(indexer), "WriteManifest"), indexer, calls.indexer),
+    );
+    expect(noWrite.some((d) => d.includes("s3:PutObject"))).toBe(true);
+    const noInvalidation = denials(
+      await proveCalls(proof.without(role(websub), "InvalidateFeeds"), websub, calls.websub),
+    );
+    expect(noInvalidation.some((d) => d.includes("cloudfront:CreateInvalidation"))).toBe(true);
   });
 });

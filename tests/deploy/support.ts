@@ -1,7 +1,8 @@
 /**
- * What `cdk deploy` would ship, found offline: the real `cdk synth` output, the Lambda bundle
+ * What `cdk deploy` would ship, found offline: the real `cdk synth` output, the Lambda bundles
  * and the content folder located through the template and the assets manifest, and a host
- * process that runs the bundle's handler on API Gateway HTTP API (payload 2.0) events.
+ * process that runs a bundle's handler on Lambda Function URL (payload 2.0) events as CloudFront
+ * sends them through origin access control, or on any other event.
  *
  * Used by tests/deploy/artifact.test.ts and scripts/measure-bundle.ts.
  */
@@ -13,6 +14,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { Resolver } from "../support/cfn-resolve.ts";
 
 const run = promisify(execFile);
 
@@ -41,15 +43,18 @@ export interface FunctionArtifact {
   environment: Record<string, unknown>;
 }
 
-/** The synthesized feed function and everything needed to run it. */
+/** The synthesized functions and everything needed to run them. */
 export interface Synthesized {
   /** The cloud assembly directory (`--output`). */
   outDir: string;
   stackName: string;
   resources: Record<string, Resource>;
+  /** The function behind the Function URL (CloudFront's origin). */
   feedFunction: FunctionArtifact;
   /** The function fed by the article-event queue (keeps the manifest current), if any. */
   indexerFunction: FunctionArtifact | undefined;
+  /** The WebSub publisher (only with dateline:hubUrl). */
+  websubFunction: FunctionArtifact | undefined;
   content: {
     assetName: string;
     /** The BucketDeployment's source, as files on disk. */
@@ -65,17 +70,25 @@ export interface Synthesized {
  * Runs the real `npx cdk synth --quiet` into `outDir` (the CLI, cdk.json, infra/app.ts with
  * its cdk-nag gate, esbuild bundling) and locates the shipped pieces.
  */
-export async function synthesize(outDir: string): Promise<Synthesized> {
+export async function synthesize(
+  outDir: string,
+  context: Record<string, string> = {},
+): Promise<Synthesized> {
   const env = { ...process.env };
   // A test runner's loaders must not leak into the CDK app's own tsx process.
   delete env.NODE_OPTIONS;
+  const contextArgs = Object.entries(context).flatMap(([k, v]) => ["-c", `${k}=${v}`]);
   try {
-    await run("npx", ["--no-install", "cdk", "synth", "--quiet", "--output", outDir], {
-      cwd: REPO_ROOT,
-      env,
-      maxBuffer: 64 * 1024 * 1024,
-      timeout: 170_000,
-    });
+    await run(
+      "npx",
+      ["--no-install", "cdk", "synth", "--quiet", "--output", outDir, ...contextArgs],
+      {
+        cwd: REPO_ROOT,
+        env,
+        maxBuffer: 64 * 1024 * 1024,
+        timeout: 170_000,
+      },
+    );
   } catch (error) {
     const e = error as { stderr?: string; stdout?: string; message: string };
     throw new Error(`cdk synth failed: ${e.message}\n${e.stdout ?? ""}\n${e.stderr ?? ""}`);
@@ -109,20 +122,15 @@ export async function locate(outDir: string): Promise<Synthesized> {
     return { name: asset.displayName ?? hash, path: join(outDir, asset.source.path) };
   };
 
-  // The feed function is the one behind the HTTP API (other functions may read the bucket too).
-  const integrated = new Set(
-    Object.values(resources)
-      .filter((r) => r.Type === "AWS::ApiGatewayV2::Integration")
-      .map(
-        (r) =>
-          (r.Properties.IntegrationUri as { "Fn::GetAtt"?: [string, string] })["Fn::GetAtt"]?.[0],
-      ),
-  );
-  const feedFunctions = Object.entries(resources).filter(
-    ([id, r]) => r.Type === "AWS::Lambda::Function" && integrated.has(id),
-  );
-  if (feedFunctions.length !== 1) {
-    throw new Error(`expected one function behind the HTTP API, found ${feedFunctions.length}`);
+  // The feed function is the one behind the Function URL (other functions may read the bucket too).
+  const fronted = Object.values(resources)
+    .filter((r) => r.Type === "AWS::Lambda::Url")
+    .map(
+      (r) =>
+        (r.Properties.TargetFunctionArn as { "Fn::GetAtt"?: [string, string] })["Fn::GetAtt"]?.[0],
+    );
+  if (fronted.length !== 1 || fronted[0] === undefined) {
+    throw new Error(`expected one function behind a Function URL, found ${fronted.length}`);
   }
   const artifactOf = (logicalId: string): FunctionArtifact => {
     const fn = resources[logicalId] as Resource;
@@ -146,12 +154,42 @@ export async function locate(outDir: string): Promise<Synthesized> {
           ?.Variables ?? {},
     };
   };
-  const feedFunction = artifactOf((feedFunctions[0] as [string, Resource])[0]);
-  const indexers = Object.values(resources)
-    .filter((r) => r.Type === "AWS::Lambda::EventSourceMapping")
-    .map((r) => (r.Properties.FunctionName as { Ref?: string }).Ref)
-    .filter((id): id is string => id !== undefined && resources[id] !== undefined);
-  if (indexers.length > 1) throw new Error(`expected at most one queue consumer: ${indexers}`);
+  const feedFunction = artifactOf(fronted[0]);
+  /** The function consuming the queue that `isSource` picks, if any. */
+  const consumerOf = (isSource: (queueId: string) => boolean) => {
+    const found = Object.values(resources)
+      .filter((r) => r.Type === "AWS::Lambda::EventSourceMapping")
+      .filter((r) => {
+        const source = (r.Properties.EventSourceArn as { "Fn::GetAtt"?: [string, string] })[
+          "Fn::GetAtt"
+        ]?.[0];
+        return source !== undefined && isSource(source);
+      })
+      .map((r) => (r.Properties.FunctionName as { Ref?: string }).Ref)
+      .filter((id): id is string => id !== undefined && resources[id] !== undefined);
+    if (found.length > 1) throw new Error(`expected at most one consumer: ${found}`);
+    return found[0] === undefined ? undefined : artifactOf(found[0]);
+  };
+  // The indexer's queue is the one the bucket notifies; the WebSub queue is the one it writes to.
+  const notified = new Set(
+    Object.values(resources)
+      .filter((r) => r.Type === "AWS::S3::Bucket")
+      .flatMap(
+        (r) =>
+          (
+            r.Properties.NotificationConfiguration as {
+              QueueConfigurations?: { Queue: { "Fn::GetAtt": [string, string] } }[];
+            }
+          )?.QueueConfigurations ?? [],
+      )
+      .map((q) => q.Queue["Fn::GetAtt"][0]),
+  );
+  const indexerFunction = consumerOf((queue) => notified.has(queue));
+  const websubFunction = consumerOf(
+    (queue) =>
+      !notified.has(queue) &&
+      JSON.stringify(indexerFunction?.environment ?? {}).includes(`"Ref":"${queue}"`),
+  );
 
   const deployments = Object.values(resources).filter(
     (r) => r.Type === "Custom::CDKBucketDeployment",
@@ -163,12 +201,13 @@ export async function locate(outDir: string): Promise<Synthesized> {
   const contentAsset = assetOf(sourceKeys[0]);
 
   const parameter = Object.values(resources).find((r) => r.Type === "AWS::SSM::Parameter");
-  return {
+  const synthesized: Synthesized = {
     outDir,
     stackName,
     resources,
     feedFunction,
-    indexerFunction: indexers[0] === undefined ? undefined : artifactOf(indexers[0]),
+    indexerFunction,
+    websubFunction,
     content: {
       assetName: contentAsset.name,
       dir: await asFolder(contentAsset.path),
@@ -176,6 +215,9 @@ export async function locate(outDir: string): Promise<Synthesized> {
     },
     siteUrlParameterName: parameter === undefined ? undefined : String(parameter.Properties.Name),
   };
+  for (const fn of [feedFunction, indexerFunction, websubFunction])
+    if (fn) assemblies.set(fn, synthesized);
+  return synthesized;
 }
 
 /** A directory asset as is; a zip asset extracted next to it (Python's zipfile, no extra deps). */
@@ -209,6 +251,54 @@ export async function linkNodeModules(outDir: string): Promise<void> {
   if (!existsSync(link)) await symlink(join(REPO_ROOT, "node_modules"), link, "dir");
 }
 
+/** Context the deploy tests synthesize with: a WebSub hub, so that every function is built. */
+export const DEPLOY_CONTEXT = { "dateline:hubUrl": "https://hub.example.org/websub" } as const;
+
+/** A Resolver for the synthesized template, with the article bucket named as `bucket`. */
+export function resolverFor(synth: Synthesized, bucket: string): Resolver {
+  const bucketRef = (synth.feedFunction.environment.CONTENT_BUCKET as { Ref?: string }).Ref;
+  if (!bucketRef) throw new Error("CONTENT_BUCKET is not a reference to the article bucket");
+  return new Resolver(synth.resources, {
+    stackName: synth.stackName,
+    physicalIds: { [bucketRef]: bucket },
+  });
+}
+
+/**
+ * A function's environment as the stack synthesizes it, every CloudFormation expression resolved
+ * into the fake account (the article bucket named as `server`'s), `server`'s endpoint and
+ * credentials, what the Lambda runtime sets, then `overrides` (undefined deletes).
+ */
+export function lambdaEnv(
+  fn: FunctionArtifact,
+  server: { bucket: string; env: Readonly<Record<string, string>> },
+  overrides: Record<string, string | undefined> = {},
+  resolver?: Resolver,
+): Record<string, string> {
+  const resolved = resolver ?? resolverFor(currentSynth(fn), server.bucket);
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(fn.environment)) env[name] = resolved.string(value);
+  const merged: Record<string, string | undefined> = {
+    ...env,
+    ...server.env,
+    // What the Lambda runtime sets, and quiet the SDK's Node 20 notice (Lambda runs Node 24).
+    TZ: ":UTC",
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    ...overrides,
+  };
+  return Object.fromEntries(
+    Object.entries(merged).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+}
+
+/** The assembly a function artifact came from (locate() records it). */
+function currentSynth(fn: FunctionArtifact): Synthesized {
+  const found = assemblies.get(fn);
+  if (!found) throw new Error(`${fn.logicalId} was not located by locate()`);
+  return found;
+}
+const assemblies = new WeakMap<FunctionArtifact, Synthesized>();
+
 /** A temp directory for a cloud assembly. */
 export function tempAssemblyDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), "dateline-cdk-out-"));
@@ -220,46 +310,76 @@ export interface HttpRequest {
   /** Raw query string without `?`, e.g. `limit=2`. */
   query?: string;
   headers?: Record<string, string>;
+  /**
+   * How the request reached the function URL: `cloudfront` (signed by the distribution's origin
+   * access control, so Lambda fills `requestContext.authorizer.iam`; the default), or
+   * `unauthenticated` (what a URL with auth type NONE would pass on: no authorizer).
+   */
+  via?: "cloudfront" | "unauthenticated";
 }
 
-const API_DOMAIN = "abc123defg.execute-api.us-east-1.amazonaws.com";
+const URL_ID = "abcdefghijklmnopqrstuvwxyz012345";
+const URL_DOMAIN = `${URL_ID}.lambda-url.eu-west-1.on.aws`;
 
-/** An API Gateway HTTP API payload 2.0 event as the `$default` stage sends it. */
+/**
+ * A Lambda Function URL event (payload 2.0) for a request CloudFront forwards: the URL's own
+ * host (the cache policy forwards only Sec-Fetch-Dest and the normalized Accept-Encoding),
+ * CloudFront's Via and X-Amz-Cf-Id, and the IAM authorizer block Lambda adds for a signed
+ * request. (Which values Lambda puts in it for CloudFront's service principal is not known
+ * here: the handler only checks that the block is there.)
+ */
 export function httpEvent(request: HttpRequest): APIGatewayProxyEventV2 {
   const method = request.method ?? "GET";
   const query = request.query ?? "";
   const params = new URLSearchParams(query);
   const queryStringParameters: Record<string, string> = {};
-  // API Gateway joins repeated parameters with commas in queryStringParameters.
+  // Lambda joins repeated parameters with commas in queryStringParameters.
   for (const key of new Set(params.keys()))
     queryStringParameters[key] = params.getAll(key).join(",");
   const now = Date.now();
-  const routeKey = request.path === "/" ? `${method} /` : `${method} /{proxy+}`;
+  const signed = (request.via ?? "cloudfront") === "cloudfront";
   return {
     version: "2.0",
-    routeKey,
+    routeKey: "$default",
     rawPath: request.path,
     rawQueryString: query,
     headers: {
       accept: "*/*",
-      host: API_DOMAIN,
+      host: URL_DOMAIN,
       "user-agent": "Amazon CloudFront",
       via: "2.0 0123456789abcdef.cloudfront.net (CloudFront)",
       "x-amz-cf-id": "test",
       "x-forwarded-for": "192.0.2.10, 198.51.100.7",
       "x-forwarded-port": "443",
       "x-forwarded-proto": "https",
+      ...(signed
+        ? { "x-amz-date": "20260601T000000Z", "x-amz-content-sha256": "UNSIGNED-PAYLOAD" }
+        : {}),
       ...Object.fromEntries(
         Object.entries(request.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
       ),
     },
     ...(query ? { queryStringParameters } : {}),
-    ...(request.path === "/" ? {} : { pathParameters: { proxy: request.path.slice(1) } }),
     requestContext: {
-      accountId: "123456789012",
-      apiId: "abc123defg",
-      domainName: API_DOMAIN,
-      domainPrefix: "abc123defg",
+      accountId: signed ? "111122223333" : "anonymous",
+      apiId: URL_ID,
+      ...(signed
+        ? {
+            authorizer: {
+              iam: {
+                accessKey: "ASIAEXAMPLE",
+                accountId: "111122223333",
+                callerId: "AROAEXAMPLE:cloudfront",
+                cognitoIdentity: null,
+                principalOrgId: null,
+                userArn: "arn:aws:sts::111122223333:assumed-role/cloudfront/edge",
+                userId: "AROAEXAMPLE:cloudfront",
+              },
+            },
+          }
+        : {}),
+      domainName: URL_DOMAIN,
+      domainPrefix: URL_ID,
       http: {
         method,
         path: request.path,
@@ -268,13 +388,13 @@ export function httpEvent(request: HttpRequest): APIGatewayProxyEventV2 {
         userAgent: "Amazon CloudFront",
       },
       requestId: `req-${now}-${Math.random().toString(36).slice(2)}`,
-      routeKey,
+      routeKey: "$default",
       stage: "$default",
       time: new Date(now).toUTCString(),
       timeEpoch: now,
     },
     isBase64Encoded: false,
-  };
+  } as APIGatewayProxyEventV2;
 }
 
 export type LambdaResult = APIGatewayProxyStructuredResultV2 & {
@@ -284,7 +404,7 @@ export type LambdaResult = APIGatewayProxyStructuredResultV2 & {
   isBase64Encoded: boolean;
 };
 
-/** A running bundle: invoke it like API Gateway does. */
+/** A running bundle: invoke it like Lambda does for a Function URL request. */
 export interface LambdaHost {
   /** ms the `import()` of the bundle took inside the host. */
   readonly importMs: number;
@@ -422,7 +542,7 @@ export function startLambdaHost(
   });
 }
 
-/** The response body as bytes (base64-decoded when API Gateway would decode it). */
+/** The response body as bytes (base64-decoded as the Function URL decodes it). */
 export function bodyBytes(result: LambdaResult): Buffer {
   return result.isBase64Encoded
     ? Buffer.from(result.body, "base64")

@@ -4,7 +4,7 @@
  * and corrupted objects. Each time the last good feed is served, the failure is logged with its
  * reason, and nothing hangs. Time bounds are generous: they only prove that nothing hangs.
  */
-import { GetObjectCommand } from "@aws-sdk/client-s3";
+import { GetObjectCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { corpus } from "../../bench/corpus.ts";
 import { loadConfig } from "../../functions/config.ts";
@@ -306,6 +306,78 @@ describe("indexer under a lost race", () => {
     expect(keys).toContain(mine);
     expect(keys).toContain(theirs);
     expect(keys).toHaveLength(14);
+  });
+
+  it("two indexers writing at once (the event source's maximum concurrency, 2) lose nothing", async () => {
+    const lib = await library();
+    const head = () =>
+      s3.client
+        .send(new HeadObjectCommand({ Bucket: s3.bucket, Key: lib.manifestKey }))
+        .then((h) => h.ETag)
+        .catch(() => undefined);
+    // S3's conditional write, played by the proxy (s3rver ignores If-Match): one check-and-write
+    // at a time, and a write whose If-Match is no longer the current ETag gets 412. The first two
+    // writes are held until both arrived, so the two indexers really race on the same manifest.
+    let lock: Promise<void> = Promise.resolve();
+    let arrived = 0;
+    let bothArrived!: () => void;
+    const barrier = new Promise<void>((resolve) => {
+      bothArrived = resolve;
+    });
+    let refused = 0;
+    proxy.decide = async (r) => {
+      if (r.method !== "PUT" || !r.target.includes("index/manifest")) return "forward";
+      if (++arrived === 2) bothArrived();
+      if (arrived <= 2) await Promise.race([barrier, new Promise((ok) => setTimeout(ok, 5_000))]);
+      let release!: () => void;
+      const previous = lock;
+      lock = new Promise((resolve) => {
+        release = resolve;
+      });
+      await previous;
+      const current = await head();
+      if (r.headers["if-match"] !== current) {
+        refused++;
+        release();
+        return { kind: "respond", status: 412 };
+      }
+      void (async () => {
+        // Hold the next check until this write has landed (the manifest's ETag changed).
+        for (let i = 0; i < 500 && (await head()) === current; i++)
+          await new Promise((ok) => setTimeout(ok, 10));
+        release();
+      })();
+      return "forward";
+    };
+    const writer = () =>
+      new Indexer({
+        client: s3rverClient(proxy.endpoint),
+        bucket: s3.bucket,
+        prefix: lib.prefix,
+        manifestKey: lib.manifestKey,
+        log: memoryLogger(),
+      });
+    const [a, b] = [writer(), writer()];
+    const added = Array.from({ length: 8 }, (_, i) => `2033/added-${i}.md`);
+    for (const [i, key] of added.entries())
+      await s3.put(
+        lib.prefix + key,
+        `---\ntitle: Added ${i}\ndate: 2033-01-0${i + 1}\n---\n\nText.\n`,
+      );
+    await Promise.all(
+      added.map((key, i) =>
+        (i % 2 === 0 ? a : b).handle(sqsEvent([[s3Record(s3.bucket, lib.prefix + key)]])),
+      ),
+    );
+    expect(refused).toBeGreaterThan(0);
+    const stored = await s3.client.send(
+      new GetObjectCommand({ Bucket: s3.bucket, Key: lib.manifestKey }),
+    );
+    const keys = (
+      await decodeManifest((await stored.Body?.transformToByteArray()) ?? new Uint8Array())
+    ).map((e) => e.key);
+    expect(keys).toEqual(expect.arrayContaining(added));
+    expect(keys).toHaveLength(12 + added.length);
   });
 
   it("creates the first manifest only if none exists (If-None-Match: *)", async () => {

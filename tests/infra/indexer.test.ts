@@ -1,8 +1,9 @@
 /**
  * The article index in the synthesized template: S3 events → SQS queue (with a dead-letter
- * queue) → indexer function with reserved concurrency 1, an hourly rebuild message, IAM limited
- * to reading articles and reading/writing the one manifest object, and the bundled indexer
- * actually writing a manifest when invoked with an SQS event.
+ * queue) → indexer function, at most two at a time (the event source's maximum concurrency, no
+ * reserved concurrency), an hourly rebuild message, IAM limited to reading articles and
+ * reading/writing the one manifest object, and the bundled indexer actually writing a manifest
+ * when invoked with an SQS event.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, symlinkSync } from "node:fs";
@@ -128,19 +129,20 @@ describe("article events", () => {
 });
 
 describe("indexer function", () => {
-  it("consumes the queue in batches, one invocation at a time", () => {
+  it("consumes the queue in batches, at most two invocations at once, reserving no concurrency", () => {
     expect(props(indexer())).toMatchObject({
       Runtime: "nodejs24.x",
       Architectures: ["arm64"],
-      ReservedConcurrentExecutions: 1,
       MemorySize: 1024,
       Timeout: 300,
     });
+    expect(props(indexer())).not.toHaveProperty("ReservedConcurrentExecutions");
     template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
       EventSourceArn: arnOf(eventQueue()),
       FunctionName: { Ref: indexer() },
       BatchSize: 100,
       MaximumBatchingWindowInSeconds: 10,
+      ScalingConfig: { MaximumConcurrency: 2 },
     });
   });
 
@@ -171,16 +173,20 @@ describe("indexer function", () => {
         Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
         Resource: { "Fn::GetAtt": [expect.stringMatching(/^IndexerFunctionLogs/), "Arn"] },
       },
-      { Effect: "Allow", Action: "s3:GetObject", Resource: objectArn("articles/*") },
+      {
+        Effect: "Allow",
+        Action: "s3:GetObject",
+        Resource: [objectArn("articles/*"), objectArn("index/manifest.json.gz")],
+      },
       {
         Effect: "Allow",
         Action: "s3:ListBucket",
         Resource: arnOf(articleBucket()),
-        Condition: { StringLike: { "s3:prefix": ["articles/*"] } },
+        Condition: { StringLike: { "s3:prefix": ["articles/*", "index/manifest.json.gz"] } },
       },
       {
         Effect: "Allow",
-        Action: ["s3:GetObject", "s3:PutObject"],
+        Action: "s3:PutObject",
         Resource: objectArn("index/manifest.json.gz"),
       },
       {

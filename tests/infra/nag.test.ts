@@ -55,7 +55,6 @@ describe("cdk-nag AwsSolutions", () => {
       ).toBe(true);
     }
     expect([...new Set(acknowledged.map((a) => a.id.replace(/\[.*$/, "")))].sort()).toEqual([
-      "AwsSolutions-APIG4",
       "AwsSolutions-CFR1",
       "AwsSolutions-CFR2",
       "AwsSolutions-CFR4",

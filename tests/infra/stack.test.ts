@@ -103,6 +103,21 @@ describe("article bucket", () => {
       RetainOnDelete: true,
     });
   });
+
+  it("gives the deployment handler /tmp and memory for the documented 100,000 articles", () => {
+    const handler = Object.values(resources).find(
+      (r) =>
+        r.Type === "AWS::Lambda::Function" &&
+        JSON.stringify(r.Properties.Role ?? "").includes("ContentDeploymentRole"),
+    );
+    const props = handler?.Properties as {
+      EphemeralStorage?: { Size: number };
+      MemorySize: number;
+    };
+    // ~350 MB of Markdown at 100,000 articles, held as the zip plus the unpacked files.
+    expect(props.EphemeralStorage?.Size).toBeGreaterThanOrEqual(2 * 350);
+    expect(props.MemorySize).toBeGreaterThanOrEqual(1024);
+  });
 });
 
 describe("content deployment asset", () => {
@@ -161,6 +176,7 @@ describe("feed function", () => {
       PAGE_SIZE: "20",
       CACHE_MAX_AGE: "300",
       REVALIDATE_SECONDS: "60",
+      ORIGIN_AUTH: "iam",
       NODE_OPTIONS: "--enable-source-maps",
     });
   });
@@ -170,6 +186,8 @@ describe("feed function", () => {
       LoggingConfig: { LogFormat: string; LogGroup: { Ref: string } };
     };
     expect(props.LoggingConfig.LogFormat).toBe("JSON");
+    // Lambda's own START/END/REPORT lines (INFO) are not written; warnings and errors are.
+    expect(props.LoggingConfig).toMatchObject({ SystemLogLevel: "WARN" });
     const logGroup = template.toJSON().Resources[props.LoggingConfig.LogGroup.Ref];
     expect(logGroup).toMatchObject({
       Type: "AWS::Logs::LogGroup",
@@ -207,26 +225,22 @@ describe("IAM", () => {
     const bucket = logicalIdOf("AWS::S3::Bucket", { VersioningConfiguration: {} });
     const statements = (propsOf(policy).PolicyDocument as { Statement: Record<string, unknown>[] })
       .Statement;
-    expect(statements).toHaveLength(5);
+    expect(statements).toHaveLength(4);
+    const object = (key: string) => ({
+      "Fn::Join": ["", [{ "Fn::GetAtt": [bucket, "Arn"] }, `/${key}`]],
+    });
     expect(statements).toContainEqual(
       expect.objectContaining({
         Action: "s3:GetObject",
-        Resource: { "Fn::Join": ["", [{ "Fn::GetAtt": [bucket, "Arn"] }, "/articles/*"]] },
+        Resource: [object("articles/*"), object("index/manifest.json.gz")],
       }),
     );
+    // Listing exactly what it reads: a read of a missing key is then 404, not 403.
     expect(statements).toContainEqual(
       expect.objectContaining({
         Action: "s3:ListBucket",
         Resource: { "Fn::GetAtt": [bucket, "Arn"] },
-        Condition: { StringLike: { "s3:prefix": ["articles/*"] } },
-      }),
-    );
-    expect(statements).toContainEqual(
-      expect.objectContaining({
-        Action: "s3:GetObject",
-        Resource: {
-          "Fn::Join": ["", [{ "Fn::GetAtt": [bucket, "Arn"] }, "/index/manifest.json.gz"]],
-        },
+        Condition: { StringLike: { "s3:prefix": ["articles/*", "index/manifest.json.gz"] } },
       }),
     );
     const ssm = statements.find((s) => s.Action === "ssm:GetParameter");
@@ -251,6 +265,13 @@ describe("IAM", () => {
     }
   });
 
+  it("reserves no concurrency on any function (new accounts' quota of 10 leaves none to reserve)", () => {
+    const functions = Object.values(template.findResources("AWS::Lambda::Function"));
+    expect(functions.length).toBeGreaterThan(2);
+    for (const fn of functions) expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
+    expect(JSON.stringify(template.toJSON())).not.toContain("ReservedConcurrentExecutions");
+  });
+
   it("uses no AWS managed policies", () => {
     for (const role of Object.values(template.findResources("AWS::IAM::Role"))) {
       expect(role.Properties.ManagedPolicyArns).toBeUndefined();
@@ -269,30 +290,28 @@ describe("site URL parameter", () => {
   });
 });
 
-describe("HTTP API", () => {
-  it("routes GET and HEAD for / and /{proxy+} to the function (payload 2.0)", () => {
-    const routes = Object.values(template.findResources("AWS::ApiGatewayV2::Route")).map(
-      (r) => r.Properties.RouteKey,
-    );
-    expect(routes.sort()).toEqual(["GET /", "GET /{proxy+}", "HEAD /", "HEAD /{proxy+}"]);
-    template.resourceCountIs("AWS::ApiGatewayV2::Integration", 1);
-    template.hasResourceProperties("AWS::ApiGatewayV2::Integration", {
-      IntegrationType: "AWS_PROXY",
-      PayloadFormatVersion: "2.0",
-    });
+describe("origin: a Function URL that only CloudFront may call", () => {
+  it("is IAM-authenticated, with no API Gateway in the stack", () => {
+    template.resourceCountIs("AWS::Lambda::Url", 1);
+    template.hasResourceProperties("AWS::Lambda::Url", { AuthType: "AWS_IAM" });
+    const types = Object.values(resources).map((r) => r.Type);
+    expect(types.filter((t) => t.startsWith("AWS::ApiGateway"))).toEqual([]);
   });
 
-  it("has a throttled $default stage with access logs", () => {
-    template.resourceCountIs("AWS::ApiGatewayV2::Stage", 1);
-    template.hasResourceProperties("AWS::ApiGatewayV2::Stage", {
-      StageName: "$default",
-      AutoDeploy: true,
-      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
-      AccessLogSettings: {
-        DestinationArn: { "Fn::GetAtt": [Match.stringLikeRegexp("^HttpApiAccessLogs"), "Arn"] },
-        Format: Match.stringLikeRegexp("\\$context\\.requestId"),
-      },
-    });
+  it("lets only CloudFront, for this distribution, invoke it (InvokeFunctionUrl and InvokeFunction)", () => {
+    const distribution = logicalIdOf("AWS::CloudFront::Distribution");
+    const url = logicalIdOf("AWS::Lambda::Url");
+    const permissions = Object.values(template.findResources("AWS::Lambda::Permission")).filter(
+      (p) => JSON.stringify(p.Properties.FunctionName).includes(url),
+    );
+    expect(permissions.map((p) => p.Properties.Action).sort()).toEqual([
+      "lambda:InvokeFunction",
+      "lambda:InvokeFunctionUrl",
+    ]);
+    for (const p of permissions) {
+      expect(p.Properties.Principal).toBe("cloudfront.amazonaws.com");
+      expect(JSON.stringify(p.Properties.SourceArn)).toContain(`"Ref":"${distribution}"`);
+    }
   });
 });
 
@@ -325,24 +344,24 @@ describe("CloudFront", () => {
     });
   });
 
-  it("reaches the HTTP API over HTTPS (TLS 1.2) only", () => {
-    expect(config().Origins).toEqual([
-      expect.objectContaining({
-        DomainName: {
-          "Fn::Join": [
-            "",
-            [
-              { Ref: logicalIdOf("AWS::ApiGatewayV2::Api") },
-              ".execute-api.",
-              { Ref: "AWS::Region" },
-              ".",
-              { Ref: "AWS::URLSuffix" },
-            ],
-          ],
-        },
-        CustomOriginConfig: { OriginProtocolPolicy: "https-only", OriginSSLProtocols: ["TLSv1.2"] },
-      }),
-    ]);
+  it("reaches the Function URL over HTTPS (TLS 1.2), signing every request (origin access control)", () => {
+    const url = logicalIdOf("AWS::Lambda::Url");
+    const oac = logicalIdOf("AWS::CloudFront::OriginAccessControl");
+    expect(propsOf(oac).OriginAccessControlConfig).toMatchObject({
+      OriginAccessControlOriginType: "lambda",
+      SigningBehavior: "always",
+      SigningProtocol: "sigv4",
+    });
+    const [origin] = config().Origins as [Record<string, unknown>];
+    expect(config().Origins).toHaveLength(1);
+    expect(origin.OriginAccessControlId).toEqual({ "Fn::GetAtt": [oac, "Id"] });
+    expect(JSON.stringify(origin.DomainName)).toContain(url);
+    expect(origin.CustomOriginConfig).toMatchObject({
+      OriginProtocolPolicy: "https-only",
+      OriginSSLProtocols: ["TLSv1.2"],
+    });
+    // No origin request policy: Host is the URL's own, which the signature covers.
+    expect(config().DefaultCacheBehavior.OriginRequestPolicyId).toBeUndefined();
   });
 
   it("uses the default certificate when no custom domain is set", () => {

@@ -1,244 +1,156 @@
 /**
- * The WebSub publisher in the stack: present only with dateline:hubUrl, read-only on the article
- * prefix, its own log group, S3 events for the prefix through EventBridge, cdk-nag clean, and its
- * synthesized bundle pinging a real hub stub for an article in s3rver.
+ * The WebSub publisher in the stack (only with dateline:hubUrl): fed by a delay queue the indexer
+ * writes to after each manifest write, allowed to invalidate this distribution and nothing else,
+ * with a dead-letter queue; cdk-nag clean. Its bundle runs end to end in
+ * tests/deploy/artifact.test.ts (the hub's fetch gets the new feed).
  */
-import { type ChildProcess, fork } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { rm } from "node:fs/promises";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { App } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import { AwsSolutionsChecks } from "cdk-nag";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildDatelineStack, type DatelineStack } from "../../infra/stack.ts";
-import { linkNodeModules, tempAssemblyDir } from "../deploy/support.ts";
-import { article } from "../support/folder-site.ts";
-import { startHub } from "../support/hub.ts";
-import { s3BridgeEvent } from "../support/s3-event.ts";
-import { startS3rver } from "../support/s3rver.ts";
-import { actionsOf, cdkJsonContext, makeApp, policyStatements } from "./support.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { buildDatelineStack, type DatelineStack, REVALIDATE_SECONDS } from "../../infra/stack.ts";
+import { actionsOf, makeApp, policyStatements } from "./support.ts";
 
 const HUB = "https://hub.example.org/websub";
 const CERTIFICATE =
   "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b";
-const HOST = fileURLToPath(new URL("../deploy/lambda-host.mjs", import.meta.url));
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
 
-let outDir: string;
 let stack: DatelineStack;
-let template: Template;
 let resources: Resources;
 
-beforeAll(async () => {
-  // Bundled for real (esbuild), into a temp cloud assembly the last test runs the bundle from.
-  outDir = await tempAssemblyDir();
-  const app = new App({ outdir: outDir, context: { ...cdkJsonContext(), "dateline:hubUrl": HUB } });
-  stack = buildDatelineStack(app);
-  template = Template.fromStack(stack);
-  resources = template.toJSON().Resources;
-  app.synth();
+beforeAll(() => {
+  stack = buildDatelineStack(makeApp({ "dateline:hubUrl": HUB }, { bundle: false }));
+  resources = Template.fromStack(stack).toJSON().Resources;
 });
-afterAll(() => rm(outDir, { recursive: true, force: true }));
 
 function only<T>(items: T[], what: string): T {
   expect(items, what).toHaveLength(1);
   return items[0] as T;
 }
 
-function websubFunction(from: Resources = resources) {
-  return only(
-    Object.entries(from).filter(
-      ([id, r]) => r.Type === "AWS::Lambda::Function" && id.startsWith("WebSubFunction"),
-    ),
-    "the WebSub function",
-  );
-}
-
-const bucketId = () =>
+const idOf = (from: Resources, type: string, prefix: string) =>
   only(
-    Object.entries(resources).filter(
-      ([, r]) => r.Type === "AWS::S3::Bucket" && r.Properties.VersioningConfiguration,
-    ),
-    "the article bucket",
-  )[0];
+    Object.keys(from).filter((id) => from[id]?.Type === type && id.startsWith(prefix)),
+    `${type} ${prefix}*`,
+  );
+const props = (id: string, from: Resources = resources) =>
+  (from[id] as { Properties: Record<string, unknown> }).Properties;
+const envOf = (id: string, from: Resources = resources) =>
+  (props(id, from).Environment as { Variables: Record<string, unknown> }).Variables;
+const statementsOfRole = (role: string, from: Resources = resources) =>
+  policyStatements(from)
+    .filter(({ policy }) =>
+      (props(policy, from).Roles as { Ref: string }[]).some((r) => r.Ref === role),
+    )
+    .map(({ statement }) => statement);
 
 describe("WebSub publisher (dateline:hubUrl set)", () => {
-  it("is a Node 24 ARM function with the feed function's bundle format and the hub URL", () => {
-    const [, fn] = websubFunction();
-    expect(fn.Properties).toMatchObject({
+  const fn = () => idOf(resources, "AWS::Lambda::Function", "WebSubFunction");
+  const queue = () => idOf(resources, "AWS::SQS::Queue", "WebSubPings");
+  const dlq = () => idOf(resources, "AWS::SQS::Queue", "WebSubDeadLetters");
+  const distribution = () => idOf(resources, "AWS::CloudFront::Distribution", "Distribution");
+
+  it("is a Node 24 ARM function told the hub, the public site URL and the distribution", () => {
+    expect(props(fn())).toMatchObject({
       Runtime: "nodejs24.x",
       Architectures: ["arm64"],
       Handler: "index.handler",
-      Timeout: 60,
-      Environment: {
-        Variables: {
-          HUB_URL: HUB,
-          CONTENT_BUCKET: { Ref: bucketId() },
-          CONTENT_PREFIX: "articles/",
-          SITE_URL_PARAMETER: "/dateline/Dateline/site-url",
-          NODE_OPTIONS: "--enable-source-maps",
-        },
+      Timeout: 300,
+      LoggingConfig: { LogFormat: "JSON", SystemLogLevel: "WARN" },
+    });
+    expect(envOf(fn())).toEqual({
+      HUB_URL: HUB,
+      SITE_URL: {
+        "Fn::Join": ["", ["https://", { "Fn::GetAtt": [distribution(), "DomainName"] }]],
       },
+      DISTRIBUTION_ID: { Ref: distribution() },
+      NODE_OPTIONS: "--enable-source-maps",
     });
   });
 
-  it("writes to its own log group", () => {
-    const [, fn] = websubFunction();
-    const logGroup = (fn.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
-    expect(logGroup).toMatch(/^WebSubLogs/);
-    expect(resources[logGroup]?.Type).toBe("AWS::Logs::LogGroup");
-    const others = Object.entries(resources)
-      .filter(([id, r]) => r.Type === "AWS::Lambda::Function" && !id.startsWith("WebSub"))
-      .map(
-        ([, r]) => (r.Properties.LoggingConfig as { LogGroup?: { Ref: string } })?.LogGroup?.Ref,
-      );
-    expect(others).not.toContain(logGroup);
+  it("holds each message longer than the feed function's revalidation, with a dead-letter queue", () => {
+    const delay = Number(props(queue()).DelaySeconds);
+    expect(delay).toBeGreaterThan(REVALIDATE_SECONDS);
+    expect(delay).toBeLessThanOrEqual(900); // SQS's maximum delay
+    expect(props(queue())).toMatchObject({
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: 6 * 300,
+      RedrivePolicy: { deadLetterTargetArn: { "Fn::GetAtt": [dlq(), "Arn"] }, maxReceiveCount: 5 },
+    });
+    const mapping = only(
+      Object.values(resources).filter(
+        (r) =>
+          r.Type === "AWS::Lambda::EventSourceMapping" &&
+          JSON.stringify(r.Properties.EventSourceArn).includes(queue()),
+      ),
+      "the queue's event source",
+    );
+    expect(mapping.Properties).toMatchObject({
+      FunctionName: { Ref: fn() },
+      BatchSize: 10,
+      ScalingConfig: { MaximumConcurrency: 2 },
+    });
   });
 
-  it("may only read articles under the prefix (and the site URL parameter), and log", () => {
-    const [, fn] = websubFunction();
-    const role = (fn.Properties.Role as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"][0];
-    const statements = policyStatements(resources)
-      .filter(({ policy }) => {
-        const roles = resources[policy]?.Properties.Roles as { Ref: string }[];
-        return roles.some((r) => r.Ref === role);
-      })
-      .map(({ statement }) => statement);
+  it("is announced to by the indexer, which may only send to that queue", () => {
+    const indexer = idOf(resources, "AWS::Lambda::Function", "IndexerFunction");
+    expect(envOf(indexer).WEBSUB_QUEUE_URL).toEqual({ Ref: queue() });
+    const role = (props(indexer).Role as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"][0];
+    const send = statementsOfRole(role).filter((s) => actionsOf(s).includes("sqs:SendMessage"));
+    expect(send.map((s) => s.Resource)).toEqual([{ "Fn::GetAtt": [queue(), "Arn"] }]);
+  });
+
+  it("may invalidate this distribution, consume its queue and log; it reads no articles", () => {
+    const role = (props(fn()).Role as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"][0];
+    const statements = statementsOfRole(role);
     expect(statements.flatMap(actionsOf).sort()).toEqual([
+      "cloudfront:CreateInvalidation",
+      "cloudfront:GetInvalidation",
       "logs:CreateLogStream",
       "logs:PutLogEvents",
-      "s3:GetObject",
-      "s3:ListBucket",
-      "ssm:GetParameter",
+      "sqs:ChangeMessageVisibility",
+      "sqs:DeleteMessage",
+      "sqs:GetQueueAttributes",
+      "sqs:GetQueueUrl",
+      "sqs:ReceiveMessage",
     ]);
-    const read = only(
-      statements.filter((s) => actionsOf(s).includes("s3:GetObject")),
-      "GetObject",
+    const invalidate = only(
+      statements.filter((s) => actionsOf(s).includes("cloudfront:CreateInvalidation")),
+      "the invalidation grant",
     );
-    expect(JSON.stringify(read.Resource)).toContain('"/articles/*"');
-    const list = statements.find((s) => actionsOf(s).includes("s3:ListBucket")) as {
-      Condition?: unknown;
-    };
-    expect(list.Condition).toEqual({ StringLike: { "s3:prefix": ["articles/*"] } });
-    expect(resources[role]?.Properties).not.toHaveProperty("ManagedPolicyArns");
+    expect(JSON.stringify(invalidate.Resource)).toContain(`{"Ref":"${distribution()}"}`);
+    expect(props(role)).not.toHaveProperty("ManagedPolicyArns");
   });
 
-  it("is invoked by S3 events for the article prefix through EventBridge", () => {
-    const bucket = resources[bucketId()]?.Properties as {
-      NotificationConfiguration?: { EventBridgeConfiguration?: { EventBridgeEnabled: boolean } };
-    };
-    expect(bucket.NotificationConfiguration?.EventBridgeConfiguration).toEqual({
-      EventBridgeEnabled: true,
-    });
-    const [ruleId, rule] = only(
-      Object.entries(resources).filter(
-        ([, r]) =>
-          r.Type === "AWS::Events::Rule" &&
-          (r.Properties.EventPattern as { source?: string[] })?.source?.[0] === "aws.s3",
-      ),
-      "the S3 event rule",
-    );
-    const [fnId] = websubFunction();
-    expect(rule.Properties.EventPattern).toEqual({
-      source: ["aws.s3"],
-      "detail-type": ["Object Created", "Object Deleted"],
-      detail: {
-        bucket: { name: [{ Ref: bucketId() }] },
-        object: { key: [{ prefix: "articles/" }] },
-      },
-    });
-    expect(rule.Properties.Targets).toEqual([
-      expect.objectContaining({ Arn: { "Fn::GetAtt": [fnId, "Arn"] } }),
-    ]);
-    template.hasResourceProperties("AWS::Lambda::Permission", {
-      Action: "lambda:InvokeFunction",
-      FunctionName: { "Fn::GetAtt": [fnId, "Arn"] },
-      Principal: "events.amazonaws.com",
-      SourceArn: { "Fn::GetAtt": [ruleId, "Arn"] },
-    });
-  });
-
-  it("leaves cdk-nag with nothing unacknowledged", () => {
-    expect(new AwsSolutionsChecks().validateScope(stack).violations).toEqual([]);
-  });
-
-  it("ships a bundle that pings the hub for an article stored in S3", async () => {
-    const hub = await startHub();
-    const s3 = await startS3rver();
-    let child: ChildProcess | undefined;
-    try {
-      await s3.put("articles/2026/tram.md", article({ title: "Tram", tags: ["Trams"] }));
-      const assets = JSON.parse(readFileSync(join(outDir, "Dateline.assets.json"), "utf8")) as {
-        files: Record<string, { displayName?: string; source: { path: string } }>;
-      };
-      const asset = only(
-        Object.values(assets.files).filter((f) => f.displayName === "WebSub/Function/Code"),
-        "the WebSub function's code asset",
-      );
-      const bundle = join(outDir, asset.source.path, "index.mjs");
-      await linkNodeModules(outDir);
-      child = fork(HOST, [bundle, "handler"], {
-        cwd: dirname(bundle),
-        execArgv: [],
-        env: {
-          PATH: process.env.PATH ?? "/usr/bin:/bin",
-          ...s3.env,
-          SITE_URL: "https://news.example.com",
-          HUB_URL: hub.url,
-          CONTENT_BUCKET: s3.bucket,
-          CONTENT_PREFIX: "articles/",
-          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-        },
-        stdio: ["ignore", "ignore", "pipe", "ipc"],
-      });
-      const host = child;
-      const reply = new Promise<{ type: string; message?: string }>((resolve) => {
-        host.on("message", (m: { type: string; message?: string }) => {
-          if (m.type === "ready") host.send({ type: "invoke", id: 1, event: event(s3.bucket) });
-          else resolve(m);
-        });
-      });
-      const result = await reply;
-      expect(result.type, result.message).toBe("result");
-      const site = "https://news.example.com";
-      expect(hub.requests.map((r) => r.urls[0]).sort()).toEqual(
-        [
-          ...["feed.xml", "atom.xml", "feed.json"].map((f) => `${site}/${f}`),
-          ...["feed.xml", "atom.xml", "feed.json"].map((f) => `${site}/authors/desk/${f}`),
-          ...["feed.xml", "atom.xml", "feed.json"].map((f) => `${site}/tags/trams/${f}`),
-        ].sort(),
-      );
-    } finally {
-      child?.kill("SIGTERM");
-      await s3.dispose();
-      await hub.close();
-    }
-  });
-});
-
-function event(bucket: string) {
-  return s3BridgeEvent(bucket, "articles/2026/tram.md", "Object Created");
-}
-
-describe("without dateline:hubUrl", () => {
-  it("has no WebSub publisher and no S3 event rule", () => {
-    const plain = Template.fromStack(buildDatelineStack(makeApp({}, { bundle: false }))).toJSON()
-      .Resources as Resources;
-    expect(Object.keys(plain).filter((id) => id.startsWith("WebSub"))).toEqual([]);
-    const s3Rules = Object.values(plain).filter(
+  it("pings no longer on raw S3 events: no EventBridge delivery, no S3 rule", () => {
+    const bucket = idOf(resources, "AWS::S3::Bucket", "ArticleBucket");
+    expect(JSON.stringify(props(bucket).NotificationConfiguration)).not.toContain("EventBridge");
+    const s3Rules = Object.values(resources).filter(
       (r) =>
         r.Type === "AWS::Events::Rule" &&
         (r.Properties.EventPattern as { source?: string[] })?.source?.[0] === "aws.s3",
     );
     expect(s3Rules).toEqual([]);
   });
+
+  it("leaves cdk-nag with nothing unacknowledged", () => {
+    expect(new AwsSolutionsChecks().validateScope(stack).violations).toEqual([]);
+  });
+});
+
+describe("without dateline:hubUrl", () => {
+  it("has no WebSub publisher, and the indexer announces nowhere", () => {
+    const plain = Template.fromStack(buildDatelineStack(makeApp({}, { bundle: false }))).toJSON()
+      .Resources as Resources;
+    expect(Object.keys(plain).filter((id) => id.startsWith("WebSub"))).toEqual([]);
+    const indexer = idOf(plain, "AWS::Lambda::Function", "IndexerFunction");
+    expect(envOf(indexer, plain)).not.toHaveProperty("WEBSUB_QUEUE_URL");
+  });
 });
 
 describe("with dateline:hubUrl and a custom domain", () => {
-  it("passes the site URL itself and grants no parameter read; cdk-nag stays clean", () => {
+  it("tells the publisher the custom domain; cdk-nag stays clean", () => {
     const variant = buildDatelineStack(
       makeApp(
         {
@@ -250,14 +162,8 @@ describe("with dateline:hubUrl and a custom domain", () => {
       ),
     );
     const variantResources = Template.fromStack(variant).toJSON().Resources as Resources;
-    const [, fn] = websubFunction(variantResources);
-    const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-    expect(env.SITE_URL).toBe("https://news.example.com");
-    expect(env).not.toHaveProperty("SITE_URL_PARAMETER");
-    const actions = policyStatements(variantResources)
-      .filter(({ policy }) => policy.startsWith("WebSubRole"))
-      .flatMap(({ statement }) => actionsOf(statement));
-    expect(actions).not.toContain("ssm:GetParameter");
+    const fn = idOf(variantResources, "AWS::Lambda::Function", "WebSubFunction");
+    expect(envOf(fn, variantResources).SITE_URL).toBe("https://news.example.com");
     expect(new AwsSolutionsChecks().validateScope(variant).violations).toEqual([]);
   });
 });

@@ -1,0 +1,81 @@
+/**
+ * The message the indexer puts on the WebSub queue after a write that changed feeds, and the
+ * SQS adapter that sends it. The queue itself holds each message past the feed function's
+ * revalidation (its delivery delay is set in infra/websub.ts).
+ */
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import * as v from "valibot";
+import { ConfigError } from "../errors.ts";
+
+/** Scope paths: "" (the site) or `/tags/<slug>` / `/authors/<slug>`, as changedScopePaths gives. */
+const ScopePath = v.pipe(v.string(), v.regex(/^(|\/(tags|authors)\/[^/?#\s]+)$/));
+
+/**
+ * Scopes per message. The publisher takes up to 10 messages per batch and invalidates 3 paths per
+ * scope: 10 x 100 x 3 = 3,000, CloudFront's limit for one invalidation.
+ */
+export const SCOPES_PER_MESSAGE = 100;
+
+/** The body of one WebSub queue message. */
+export const ChangedFeedsMessage = v.object({
+  scopes: v.pipe(v.array(ScopePath), v.minLength(1), v.maxLength(SCOPES_PER_MESSAGE)),
+});
+export type ChangedFeedsMessage = v.InferOutput<typeof ChangedFeedsMessage>;
+
+/** A message body → its scope paths; throws with the reasons when it is not one of ours. */
+export function parseChangedFeeds(body: string): string[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    throw new TypeError("not JSON");
+  }
+  const result = v.safeParse(ChangedFeedsMessage, json);
+  if (!result.success) {
+    throw new TypeError(
+      result.issues
+        .map((i) => `${i.path?.map((p) => String(p.key)).join(".") || "body"}: ${i.message}`)
+        .join("; "),
+    );
+  }
+  return result.output.scopes;
+}
+
+const QueueUrl = v.pipe(
+  v.string(),
+  v.url(
+    "WEBSUB_QUEUE_URL must be an SQS queue URL such as https://sqs.<region>.amazonaws.com/<account>/<name>",
+  ),
+);
+
+/**
+ * `{ onChange }` sending the changed scopes to the queue named by WEBSUB_QUEUE_URL, or `{}` when
+ * it is not set (no hub configured). The SDK finds its endpoint and credentials in the
+ * environment as usual (AWS_ENDPOINT_URL_SQS in tests).
+ */
+export function sqsAnnouncer(env: Record<string, string | undefined>): {
+  onChange?: (scopes: string[]) => Promise<void>;
+} {
+  const url = env.WEBSUB_QUEUE_URL;
+  if (!url) return {};
+  const parsed = v.safeParse(QueueUrl, url);
+  if (!parsed.success) throw new ConfigError(parsed.issues[0]?.message ?? "WEBSUB_QUEUE_URL");
+  const client = new SQSClient({
+    region: env.AWS_REGION || "us-east-1",
+    maxAttempts: 3,
+    // The queue is in the function's region: use the regional endpoint (or the one configured
+    // in the environment, AWS_ENDPOINT_URL_SQS), not the host in the queue URL.
+    useQueueUrlAsEndpoint: false,
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: 5_000 },
+  });
+  return {
+    async onChange(scopes) {
+      for (let at = 0; at < scopes.length; at += SCOPES_PER_MESSAGE) {
+        const body: ChangedFeedsMessage = { scopes: scopes.slice(at, at + SCOPES_PER_MESSAGE) };
+        await client.send(
+          new SendMessageCommand({ QueueUrl: parsed.output, MessageBody: JSON.stringify(body) }),
+        );
+      }
+    },
+  };
+}
