@@ -5,7 +5,7 @@
  */
 import { Template } from "aws-cdk-lib/assertions";
 import { AwsSolutionsChecks } from "cdk-nag";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { buildDatelineStack } from "../../infra/stack.ts";
 import { makeApp } from "./support.ts";
 
@@ -19,9 +19,20 @@ function synth(context: Record<string, unknown> = {}) {
 const ofType = (resources: Resources, type: string) =>
   Object.entries(resources).filter(([, r]) => r.Type === type);
 
+// One stack with everything (a hub, so both dead-letter queues, and an alarm e-mail), one without.
+let full: ReturnType<typeof synth>;
+let plain: ReturnType<typeof synth>;
+beforeAll(() => {
+  full = synth({
+    "dateline:hubUrl": "https://hub.example.org/",
+    "dateline:alarmEmail": "ops@example.com",
+  });
+  plain = synth();
+});
+
 describe("operator alarms", () => {
   it("watches every dead-letter queue, the indexer's errors and the feed function's failures", () => {
-    const { resources } = synth({ "dateline:hubUrl": "https://hub.example.org/" });
+    const { resources } = full;
     const topic = ofType(resources, "AWS::SNS::Topic").map(([id]) => id);
     expect(topic).toHaveLength(1);
     const alarms = ofType(resources, "AWS::CloudWatch::Alarm").map(([, r]) => r.Properties);
@@ -72,14 +83,14 @@ describe("operator alarms", () => {
   });
 
   it("publishes to a topic that refuses non-TLS requests", () => {
-    const { resources } = synth();
+    const { resources } = plain;
     const [policy] = ofType(resources, "AWS::SNS::TopicPolicy").map(([, r]) => r.Properties);
     expect(JSON.stringify(policy?.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
   });
 
   it("subscribes dateline:alarmEmail by e-mail, and nobody without it", () => {
-    expect(ofType(synth().resources, "AWS::SNS::Subscription")).toEqual([]);
-    const { stack, resources } = synth({ "dateline:alarmEmail": "ops@example.com" });
+    expect(ofType(plain.resources, "AWS::SNS::Subscription")).toEqual([]);
+    const { stack, resources } = full;
     expect(ofType(resources, "AWS::SNS::Subscription").map(([, r]) => r.Properties)).toEqual([
       expect.objectContaining({ Protocol: "email", Endpoint: "ops@example.com" }),
     ]);
