@@ -24,14 +24,14 @@ export function renderAtom(input: FeedDocument): string {
   for (const entry of doc.entries) {
     const summary = entry.summary.trim() || (entry.contentHtml.trim() ? "" : entry.title);
     feed.addItem({
-      title: s.textAsHtml(entry.title),
+      title: s.text(entry.title),
       id: s.url(entry.id),
       link: s.url(entry.url),
       date: entry.updated,
       published: entry.published,
       // Blank summary or content elements are flagged (NotBlank); an entry with neither is flagged
       // too (MissingTextualContent), so a title-only article repeats its title as the summary.
-      ...(summary ? { description: s.textAsHtml(summary) } : {}),
+      ...(summary ? { description: s.text(summary) } : {}),
       ...(entry.contentHtml.trim() ? { content: s.html(entry.contentHtml) } : {}),
       author: entry.authors.map((author) => person(author, s)),
       category: entry.tags.map((tag) => ({ term: s.text(tag) })),
@@ -61,7 +61,7 @@ export function renderAtom(input: FeedDocument): string {
   ].join("");
   const self = `<link rel="self" href="${xmlEscape(doc.links.self)}"/>`;
   return s
-    .resolve(feed.atom1())
+    .resolve(asPlainText(feed.atom1()))
     .replace(
       '<feed xmlns="http://www.w3.org/2005/Atom">',
       `<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="${xmlEscape(doc.language)}">`,
@@ -82,4 +82,16 @@ function person(p: Person, s: SafeStrings) {
     ...(p.email ? { email: s.text(p.email) } : {}),
     ...(p.url ? { link: s.url(p.url) } : {}),
   };
+}
+
+/**
+ * `feed` writes every entry title and summary as `type="html"` CDATA. Ours are plain text: as
+ * HTML, a title such as `Q&A <b>` shows as `Q&amp;A &lt;b&gt;` in readers that trust the type
+ * (feedparser, rss-parser, elfeed). They become `type="text"` character data (escaped on resolve).
+ */
+function asPlainText(xml: string): string {
+  return xml.replace(
+    /<(title|summary) type="html"><!\[CDATA\[(\uE000\d+\uE001)\]\]><\/\1>/g,
+    '<$1 type="text">$2</$1>',
+  );
 }

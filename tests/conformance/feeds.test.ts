@@ -237,8 +237,11 @@ describe("XML feeds", () => {
       for (const entry of feed.entries ?? []) {
         const meta = byId.get(entry.id as string) as ArticleMeta;
         const where = `${path} ${meta.slug}`;
-        const text = (t: unknown) =>
-          typeof t === "string" ? t : htmlText((t as { value?: string })?.value ?? "");
+        // Titles and summaries are plain text (type="text"): their value is the text itself.
+        const text = (t: unknown) => {
+          const { type, value = "" } = (t ?? {}) as { type?: string; value?: string };
+          return typeof t === "string" ? t : type === "text" ? value : htmlText(value);
+        };
         expect(text(entry.title), where).toBe(meta.title);
         expect(entry.links?.find((l) => l.rel === "alternate")?.href, where).toBe(link(meta));
         expect(second(entry.published), where).toBe(second(meta.date));

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { renderAtom } from "../../functions/feeds/atom.ts";
 import {
-  decodeHtmlText,
   elements,
   feedDoc,
   feedEntry,
@@ -95,23 +94,23 @@ describe("Atom 1.0", () => {
     expect(entry?.categories?.map((c) => c.term)).toEqual(["Transport", "부산"]);
   });
 
-  it("writes titles as type=html that decode to the original text", () => {
-    const title = `Fish & <chips> "quoted" 'single'`;
+  it("writes titles as type=text character data that parse back to exactly the original text", () => {
+    const title = `Fish & <chips> "quoted" 'single' ]]> 🐟 부산`;
     const xml = renderAtom(feedDoc({ entries: [feedEntry({ title })] }));
+    expect(xml).toContain(
+      "<title type=\"text\">Fish &amp; &lt;chips&gt; &quot;quoted&quot; 'single' ]]&gt; 🐟 부산</title>",
+    );
     const entry = parseAtomFeed(xml).entries?.[0];
-    expect(entry?.title?.type).toBe("html");
-    expect(decodeHtmlText(entry?.title?.value ?? "")).toBe(title);
-    // As HTML, the title shows as text: no element survives.
-    expect(entry?.title?.value).not.toMatch(/<chips>/);
+    expect(entry?.title).toEqual({ type: "text", value: title });
   });
 
-  it("writes the summary as escaped HTML and the content as HTML", () => {
+  it("writes the summary as plain text and the content as HTML", () => {
     const xml = renderAtom(
       feedDoc({ entries: [feedEntry({ summary: "a < b", contentHtml: "<p>a &lt; b</p>" })] }),
     );
     const entry = parseAtomFeed(xml).entries?.[0];
-    expect(entry?.summary?.type).toBe("html");
-    expect(decodeHtmlText(entry?.summary?.value ?? "")).toBe("a < b");
+    expect(xml).toContain('<summary type="text">a &lt; b</summary>');
+    expect(entry?.summary).toEqual({ type: "text", value: "a < b" });
     expect(entry?.content).toEqual({ value: "<p>a &lt; b</p>", type: "html" });
   });
 
@@ -132,7 +131,7 @@ describe("Atom 1.0", () => {
     );
     const entry = parseAtomFeed(xml).entries?.[0];
     expect(entry?.content).toBeUndefined();
-    expect(decodeHtmlText(entry?.summary?.value ?? "")).toBe("Ferry & bus");
+    expect(entry?.summary).toEqual({ type: "text", value: "Ferry & bus" });
   });
 
   it("writes an entry without authors validly: the feed author covers it", () => {

@@ -63,7 +63,7 @@ function itemTitles(path: string, body: string): string[] {
   if (path.includes("feed.json"))
     return (parseJsonFeed(JSON.parse(body)).items ?? []).map((i) => i.title ?? "");
   if (path.includes("atom.xml")) {
-    // feedsmith gives type="html" titles as { value, type }.
+    // feedsmith gives typed titles as { value, type }.
     const text = (t: unknown) => (typeof t === "object" && t ? (t as { value: string }).value : t);
     return (parseAtomFeed(body).entries ?? []).map((e) => String(text(e.title) ?? ""));
   }
