@@ -58,16 +58,22 @@ export function renderRss(input: FeedDocument): string {
           }
         : {}),
       extensions: [
-        {
-          name: "dc:creator",
-          objects: entry.authors.map((author) => ({ _text: s.text(author.name) })) as never,
-        },
+        // One dc:creator naming everyone: with one element per person, newsboat and rss-parser
+        // show only the last and rss2email only the first.
+        ...(entry.authors.length > 0
+          ? [{ name: "dc:creator", objects: { _text: s.text(bylineOf(entry.authors)) } }]
+          : []),
         // RSS has no element for the last update; readers (feedparser among them) take Atom's.
         { name: "atom:updated", objects: { _text: entry.updated.toISOString() } },
       ],
     });
   }
   return s.resolve(feed.rss2()).replace(/<rss [^>]*>/, ROOT);
+}
+
+/** Every author's name in one line, in order: `Ana Müller, Kim Seo-yeon`. */
+export function bylineOf(authors: { name: string }[]): string {
+  return authors.map((a) => a.name).join(", ");
 }
 
 function imageEnclosure(

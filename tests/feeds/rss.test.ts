@@ -63,7 +63,7 @@ describe("RSS 2.0", () => {
     ]);
   });
 
-  it("credits authors with dc:creator names and never writes <author>", () => {
+  it("credits every author in one dc:creator (readers show one) and never writes <author>", () => {
     const xml = renderRss(
       feedDoc({
         entries: [
@@ -79,7 +79,7 @@ describe("RSS 2.0", () => {
     expect(xml).not.toMatch(/<author\b/);
     expect(xml).not.toContain("kim@example.com");
     const item = parseRssFeed(xml).items?.[0];
-    expect(item?.dc?.creators).toEqual(["Kim Seo-yeon", "Ana Lima"]);
+    expect(item?.dc?.creators).toEqual(["Kim Seo-yeon, Ana Lima"]);
     expect(item?.authors).toBeUndefined();
   });
 
