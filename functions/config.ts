@@ -4,16 +4,28 @@ import { ConfigError } from "./errors.ts";
 /** Everything the app reads from the environment, parsed and validated once. */
 export interface Config {
   port: number;
+  /** Interface the local server listens on (loopback unless HOST opens it). */
+  host: string;
   siteUrl: string;
   site: {
     title: string;
     description: string;
     language: string;
     author: { name: string; email?: string; url?: string };
+    /** Absolute URL of a small square icon (favicon): Atom `<icon>`, JSON Feed `favicon`/`icon`. */
+    icon?: string;
+    /** Absolute URL of a wider logo: RSS `<image>`, Atom `<logo>`. */
+    logo?: string;
   };
   feedLimit: number;
   pageSize: number;
   cacheMaxAge: number;
+  /**
+   * File where the local server keeps what must survive a restart (each article's content hash
+   * and when it last changed, when each representation's bytes were first served). Lambda keeps
+   * these in the manifest and in memory instead.
+   */
+  stateFile: string;
   /** Seconds between cheap checks of the store for new, changed or deleted articles. */
   revalidateSeconds: number;
   hubUrl?: string;
@@ -44,11 +56,36 @@ const httpUrl = (name: string) =>
     }, `${name} must be an absolute http(s) URL without query or fragment, e.g. https://news.example.com`),
   );
 
+/** An http(s) URL, or a path from the site root (`/icon.png`) resolved against SITE_URL. */
+const urlOrPath = (name: string) =>
+  v.pipe(
+    v.string(),
+    v.check((s) => {
+      if (/^\/(?!\/)/.test(s)) return !/[\s#?]/.test(s);
+      try {
+        const u = new URL(s);
+        return u.protocol === "http:" || u.protocol === "https:";
+      } catch {
+        return false;
+      }
+    }, `${name} must be an absolute http(s) URL or a path from the site root such as /icon.png`),
+  );
+
 const text = (name: string) =>
   v.pipe(v.string(), v.trim(), v.nonEmpty(`${name} must not be empty`), v.maxLength(500));
 
 const EnvSchema = v.object({
   PORT: v.optional(integer("PORT", 1, 65535), "3000"),
+  HOST: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(
+        /^(?:[A-Za-z0-9.-]{1,253}|[0-9A-Fa-f:.]{2,45})$/,
+        "HOST must be an interface address or name such as 127.0.0.1, 0.0.0.0 or ::",
+      ),
+    ),
+    "127.0.0.1",
+  ),
   SITE_URL: v.optional(httpUrl("SITE_URL")),
   SITE_TITLE: v.optional(text("SITE_TITLE"), "Dateline"),
   SITE_DESCRIPTION: v.optional(text("SITE_DESCRIPTION"), "News from Dateline"),
@@ -67,6 +104,9 @@ const EnvSchema = v.object({
     v.pipe(v.string(), v.email("SITE_AUTHOR_EMAIL must be an e-mail address")),
   ),
   SITE_AUTHOR_URL: v.optional(httpUrl("SITE_AUTHOR_URL")),
+  SITE_ICON: v.optional(urlOrPath("SITE_ICON")),
+  SITE_LOGO: v.optional(urlOrPath("SITE_LOGO")),
+  STATE_FILE: v.optional(text("STATE_FILE"), ".dateline/state.json"),
   FEED_LIMIT: v.optional(integer("FEED_LIMIT", 1, 100), "20"),
   PAGE_SIZE: v.optional(integer("PAGE_SIZE", 1, 100), "20"),
   CACHE_MAX_AGE: v.optional(integer("CACHE_MAX_AGE", 0, 31_536_000), "300"),
@@ -116,8 +156,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const e = result.output;
   const siteUrl = (e.SITE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, "");
+  const absolute = (url: string | undefined) =>
+    url === undefined ? undefined : url.startsWith("/") ? `${siteUrl}${url}` : url;
+  const icon = absolute(e.SITE_ICON);
+  const logo = absolute(e.SITE_LOGO);
   return {
     port: e.PORT,
+    host: e.HOST,
     siteUrl,
     site: {
       title: e.SITE_TITLE,
@@ -128,7 +173,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         ...(e.SITE_AUTHOR_EMAIL ? { email: e.SITE_AUTHOR_EMAIL } : {}),
         ...(e.SITE_AUTHOR_URL ? { url: e.SITE_AUTHOR_URL } : {}),
       },
+      ...(icon ? { icon } : {}),
+      ...(logo ? { logo } : {}),
     },
+    stateFile: e.STATE_FILE,
     feedLimit: e.FEED_LIMIT,
     pageSize: e.PAGE_SIZE,
     cacheMaxAge: e.CACHE_MAX_AGE,

@@ -20,6 +20,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { forEachLimit, metaOf } from "./articles/catalog.ts";
 import { parseArticle } from "./articles/parse.ts";
+import { contentHash, recordOf, revise } from "./articles/revisions.ts";
 import { loadConfig } from "./config.ts";
 import { ArticleError, StoreUnavailableError } from "./errors.ts";
 import { jsonLogger, type Logger } from "./log.ts";
@@ -190,7 +191,8 @@ export class Indexer {
   async #updated(keys: string[], current: Manifest): Promise<Map<string, IndexedArticle>> {
     const entries = new Map(current.entries);
     await forEachLimit(keys, this.#o.concurrency, async (key) => {
-      const entry = await this.#index(key, entries.get(key)?.version);
+      const known = entries.get(key);
+      const entry = await this.#index(key, known?.version, known);
       if (entry === "unchanged") return;
       if (entry === "missing") entries.delete(key);
       else entries.set(key, entry);
@@ -207,7 +209,7 @@ export class Indexer {
         entries.set(key, known);
         return;
       }
-      const entry = await this.#index(key, undefined);
+      const entry = await this.#index(key, undefined, known);
       if (entry !== "missing" && entry !== "unchanged") entries.set(key, entry);
     });
     return entries;
@@ -277,6 +279,7 @@ export class Indexer {
   async #index(
     key: string,
     known: string | undefined,
+    previous?: IndexedArticle,
   ): Promise<IndexedArticle | "unchanged" | "missing"> {
     const fullKey = this.#o.prefix + key;
     const signal = AbortSignal.timeout(REQUEST_DEADLINE_MS);
@@ -303,7 +306,10 @@ export class Indexer {
       const { article, warnings } = parseArticle(file, bytes);
       for (const warning of warnings)
         this.#o.log.warn("article warning", { file: key, reason: warning });
-      return { key, version, meta: metaOf(article) };
+      // The manifest is the durable record of each article's content: an edit without
+      // `updated:` is dated by the object's LastModified, a re-upload of equal bytes is not.
+      const record = previous && "meta" in previous ? recordOf(previous.meta) : undefined;
+      return { key, version, meta: revise(metaOf(article), contentHash(bytes), record) };
     } catch (error) {
       const reasons =
         error instanceof ArticleError

@@ -2,6 +2,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from "a
 import { handle } from "hono/aws-lambda";
 import { loadConfig } from "./config.ts";
 import { ConfigError } from "./errors.ts";
+import { MemoryServedLog } from "./http/served.ts";
 import { jsonLogger } from "./log.ts";
 import { cameThroughOrigin, originAuthOf } from "./origin.ts";
 import { createRuntime } from "./runtime.ts";
@@ -29,7 +30,11 @@ async function init(): Promise<Handler> {
   if (!env.SITE_URL)
     throw new ConfigError("SITE_URL (or SITE_URL_PARAMETER naming an SSM parameter) must be set");
   const config = loadConfig(env);
-  const { app } = createRuntime(config, openStore(config), log);
+  // Last-Modified counts from when this instance first served each document's bytes (a
+  // Lambda cannot keep a file; see http/served.ts).
+  const { app } = createRuntime(config, openStore(config), log, Date.now, {
+    served: new MemoryServedLog(),
+  });
   return handle(app) as unknown as Handler;
 }
 

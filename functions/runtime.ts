@@ -1,7 +1,9 @@
 import type { Hono } from "hono";
 import { Catalog } from "./articles/catalog.ts";
+import type { RevisionLog } from "./articles/revisions.ts";
 import type { Config } from "./config.ts";
 import { createApp } from "./http/app.ts";
+import type { ServedLog } from "./http/served.ts";
 import type { Logger } from "./log.ts";
 import type { ArticleStore } from "./storage/store.ts";
 
@@ -14,13 +16,19 @@ export interface Runtime {
 /**
  * Wires config, store and logger into the catalog and the HTTP app. `background`: timed store
  * checks run behind the current snapshot (the local server, whose watcher reports changes).
+ * `served` and `revisions`: what the adapter remembers of earlier answers and article contents
+ * (see http/served.ts and articles/revisions.ts).
  */
 export function createRuntime(
   config: Config,
   store: ArticleStore,
   log: Logger,
   now: () => number = Date.now,
-  { background = false }: { background?: boolean } = {},
+  {
+    background = false,
+    served,
+    revisions,
+  }: { background?: boolean; served?: ServedLog; revisions?: RevisionLog } = {},
 ): Runtime {
   const catalog = new Catalog(store, {
     siteUrl: config.siteUrl,
@@ -28,6 +36,7 @@ export function createRuntime(
     log,
     now,
     background,
+    ...(revisions ? { revisions } : {}),
   });
-  return { app: createApp({ config, catalog, log, now }), catalog };
+  return { app: createApp({ config, catalog, log, now, ...(served ? { served } : {}) }), catalog };
 }

@@ -5,6 +5,7 @@ import { ConfigError } from "./errors.ts";
 import { jsonLogger, type Logger } from "./log.ts";
 import { createRuntime } from "./runtime.ts";
 import { openStore } from "./storage/open.ts";
+import { StateFile } from "./storage/state-file.ts";
 import { snapshotNotifier } from "./websub/notify.ts";
 
 /** Local adapter: the same app on Node's HTTP server, reloading content when files change. */
@@ -23,7 +24,14 @@ function main(): void {
   const store = openStore(config);
   // Timed checks in the background: a request never waits for a folder scan (seconds at
   // 100,000 files); changes the watcher sees are still waited for.
-  const { app, catalog } = createRuntime(config, store, log, Date.now, { background: true });
+  // Survives restarts: when each feed's bytes were first served, and each article's last seen
+  // content (an edit without `updated:` is dated, a restart invents none).
+  const state = new StateFile(config.stateFile, log);
+  const { app, catalog } = createRuntime(config, store, log, Date.now, {
+    background: true,
+    served: state.served,
+    revisions: state.revisions,
+  });
   // With HUB_URL, the hub hears about every feed that changed: after the watcher reloads, and on
   // a timer for what no file event announces (a future-dated article going live, an S3 store).
   const notifier = config.hubUrl
@@ -43,9 +51,11 @@ function main(): void {
       log,
     );
 
-  const server = serve({ fetch: app.fetch, port: config.port }, (info) => {
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+    // Loopback by default: a development server is not for the network unless HOST says so.
+    const shown = config.host.includes(":") ? `[${config.host}]` : config.host;
     log.info("Dateline is serving", {
-      url: `http://localhost:${info.port}`,
+      url: `http://${shown}:${info.port}`,
       siteUrl: config.siteUrl,
       store: store.location,
     });
@@ -55,7 +65,10 @@ function main(): void {
     (s) => log.info("articles loaded", { count: s.articles.length }),
     (error: Error) => log.error("articles could not be loaded yet", { reason: error.message }),
   );
-  const stop = () => server.close(() => process.exit(0));
+  const stop = () => {
+    state.flush();
+    server.close(() => process.exit(0));
+  };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
 }

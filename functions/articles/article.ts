@@ -36,6 +36,10 @@ export interface ArticleMeta {
   lang?: string;
   draft: boolean;
   format: "markdown" | "wire";
+  /** Hash of the stored file's bytes (set by whoever read them: the catalog or the indexer). */
+  hash?: string;
+  /** When the content last changed without a newer `updated:` (see articles/revisions.ts). */
+  revised?: Date;
 }
 
 /** A parsed article: metadata plus its body source (Markdown, or wire-format paragraphs). */

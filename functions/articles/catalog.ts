@@ -7,6 +7,7 @@ import type { Article, ArticleMeta } from "./article.ts";
 import { type CompileSteps, compileArticle, failed } from "./compile.ts";
 import type { CompileResult } from "./compiled.ts";
 import { articleId, keyHash } from "./ids.ts";
+import { contentHash, type RevisionLog, recordOf, revise } from "./revisions.ts";
 
 /** The articles visible right now, newest first, and what HTTP caching needs to know of them. */
 export interface Snapshot {
@@ -39,6 +40,12 @@ export interface CatalogOptions {
   steps?: CompileSteps;
   /** Bytes of compiled HTML kept in memory for serving (least recently used dropped first). */
   bodyCacheBytes?: number;
+  /**
+   * Durable record of each article's last seen content (the local state file), so an edit
+   * without `updated:` is dated even across restarts. Without it, only the current content is
+   * known: nothing is marked revised (see articles/revisions.ts).
+   */
+  revisions?: RevisionLog;
 }
 
 /** An article ready to serve: its snapshot metadata and its sanitized body HTML. */
@@ -59,7 +66,8 @@ const RETRY_AFTER_FAILURE_MS = 5_000;
  */
 export class Catalog {
   readonly #store: ArticleStore;
-  readonly #options: Required<CatalogOptions>;
+  readonly #options: Required<Omit<CatalogOptions, "revisions">>;
+  readonly #revisions: RevisionLog | undefined;
   #entries = new Map<string, Entry>();
   #loaded = false;
   #nextCheck = 0;
@@ -81,8 +89,9 @@ export class Catalog {
   /** The store index the entries came from, if any (unchanged index: nothing to do). */
   #index: ArticleIndex | undefined;
 
-  constructor(store: ArticleStore, options: CatalogOptions) {
+  constructor(store: ArticleStore, { revisions, ...options }: CatalogOptions) {
     this.#store = store;
+    this.#revisions = revisions;
     this.#options = {
       now: Date.now,
       concurrency: 16,
@@ -185,12 +194,15 @@ export class Catalog {
       if (error instanceof ArticleError) return failed(file, "open", error);
       return failed(file, "read", error);
     }
-    return compileArticle(
+    const result = await compileArticle(
       file,
       bytes,
       { siteUrl: this.#options.siteUrl },
       ...(this.#options.steps ? [this.#options.steps] : []),
     );
+    // The source's identity: tells an edit from a re-upload or a touch (articles/revisions.ts).
+    if (result.ok) result.meta.hash = contentHash(bytes);
+    return result;
   }
 
   #keepBody(key: string, version: string, html: string): void {
@@ -328,7 +340,13 @@ export class Catalog {
     for (const warning of result.warnings)
       this.#options.log.warn("article warning", { file: file.key, reason: warning });
     this.#keepBody(file.key, file.version, result.html);
-    return { version: file.version, meta: result.meta };
+    const known = this.#entries.get(file.key);
+    const previous =
+      known && "meta" in known ? recordOf(known.meta) : this.#revisions?.get(file.key);
+    const meta = revise(result.meta, result.meta.hash ?? "", this.#revisions && previous);
+    const record = recordOf(meta);
+    if (record) this.#revisions?.set(file.key, record);
+    return { version: file.version, meta };
   }
 
   #build(now: number): Snapshot {

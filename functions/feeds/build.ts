@@ -3,6 +3,7 @@ import type { Catalog } from "../articles/catalog.ts";
 import { newestFirst } from "../articles/catalog.ts";
 import { absoluteUrl, escapeHtml, resolveFragments } from "../articles/html.ts";
 import { uuidV5 } from "../articles/ids.ts";
+import { updatedOf } from "../articles/revisions.ts";
 import type { Config } from "../config.ts";
 import type { FeedDocument, FeedEntry } from "./model.ts";
 import type { Scope } from "./scopes.ts";
@@ -92,7 +93,7 @@ export async function buildFeed(
   // A page past the last article (a stale cursor) still says when its scope last changed: an
   // epoch date reads as implausible to validators and readers.
   const dated = page.items.length > 0 ? page.items : scope.articles;
-  const updated = dated.reduce((max, a) => Math.max(max, a.updated.getTime()), 0);
+  const updated = dated.reduce((max, a) => Math.max(max, updatedOf(a).getTime()), 0);
   const label =
     scope.kind === "tag"
       ? `${config.site.title}: ${scope.name}`
@@ -145,7 +146,7 @@ async function entryOf(config: Config, catalog: Catalog, meta: ArticleMeta): Pro
     url,
     title: meta.title,
     published: meta.date,
-    updated: meta.updated,
+    updated: updatedOf(meta),
     authors: meta.authors.map((p) => {
       const url = p.url ? absoluteUrl(p.url, site) : undefined;
       return { name: p.name, ...(p.email ? { email: p.email } : {}), ...(url ? { url } : {}) };

@@ -18,6 +18,7 @@ import { listPage } from "../pages/list.ts";
 import { parseBefore, parseLimit } from "./query.ts";
 import { type Representation, represent, VersionedCache } from "./representation.ts";
 import { plain, respond } from "./respond.ts";
+import { lastModifiedFor, MemoryServedLog, type ServedLog } from "./served.ts";
 
 export interface AppDeps {
   config: Config;
@@ -25,6 +26,11 @@ export interface AppDeps {
   log: Logger;
   /** Injected clock (ms since epoch); tests pin it. */
   now?: () => number;
+  /**
+   * When each resource's bytes were first served (the adapters pass one; see lastModifiedFor).
+   * Without it, Last-Modified is the content's own date: the same for any process.
+   */
+  served?: ServedLog;
 }
 
 const FORMATS = {
@@ -63,23 +69,18 @@ const MAX_REMEMBERED = 2_000;
  * The whole HTTP surface as one Hono app: the same object serves Lambda (hono/aws-lambda) and
  * the local server (@hono/node-server), and tests call `app.request()` directly.
  */
-export function createApp({ config, catalog, log, now = Date.now }: AppDeps): Hono {
+export function createApp({ config, catalog, log, now = Date.now, served }: AppDeps): Hono {
   const reps = new VersionedCache<Representation>();
-  // A change that brings no newer date (an article deleted, a next link appearing) must still
-  // move Last-Modified forward, or If-Modified-Since clients would be told "304" for new bytes.
-  const answered = new Map<string, { etag: string; lastModified: number }>();
+  // Bytes can change with no newer article date (an article deleted, a next link appearing, a
+  // new SITE_URL or site title): Last-Modified must still move, or If-Modified-Since pollers
+  // would be told "304" for new bytes (see lastModifiedFor).
+  const answered = served ?? new MemoryServedLog(MAX_REMEMBERED);
   const monotonic = (key: string, rep: Representation): Representation => {
     const before = answered.get(key);
-    if (before && before.etag !== rep.etag && rep.lastModified.getTime() <= before.lastModified) {
-      const second = Math.floor(now() / 1000) * 1000;
-      rep.lastModified = new Date(Math.max(before.lastModified + 1000, second));
-    }
-    answered.delete(key);
-    answered.set(key, { etag: rep.etag, lastModified: rep.lastModified.getTime() });
-    if (answered.size > MAX_REMEMBERED) {
-      const oldest = answered.keys().next().value;
-      if (oldest !== undefined) answered.delete(oldest);
-    }
+    const time = lastModifiedFor(before, rep.etag, rep.lastModified.getTime(), now(), !!served);
+    rep.lastModified = new Date(time);
+    if (before?.etag !== rep.etag || before.lastModified !== time)
+      answered.set(key, { etag: rep.etag, lastModified: time });
     return rep;
   };
   const maxAge = config.cacheMaxAge;

@@ -1,5 +1,6 @@
 import type { ArticleMeta } from "../articles/article.ts";
 import { absoluteUrl, escapeHtml } from "../articles/html.ts";
+import { updatedOf } from "../articles/revisions.ts";
 import type { Config } from "../config.ts";
 import { tagSlug } from "../feeds/scopes.ts";
 import { layout, timeTag } from "./layout.ts";
@@ -19,10 +20,9 @@ export function articlePage(config: Config, article: ArticleMeta, html: string):
     )
     .join(" ");
   const authors = article.authors.map((p) => escapeHtml(p.name)).join(", ");
+  const changed = updatedOf(article);
   const updated =
-    article.updated.getTime() !== article.date.getTime()
-      ? ` · updated ${timeTag(article.updated)}`
-      : "";
+    changed.getTime() !== article.date.getTime() ? ` · updated ${timeTag(changed)}` : "";
   const body = `<article>
 <h1>${escapeHtml(article.title)}</h1>
 <p class="meta">${timeTag(article.date)}${updated}${authors ? ` · ${authors}` : ""}</p>

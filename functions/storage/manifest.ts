@@ -62,6 +62,8 @@ type ArticleRow = [
   lang?: string | null,
   image?: string | null,
   attachments?: AttachmentRow[] | null,
+  hash?: string | null,
+  revised?: number | null,
 ];
 interface BrokenRow {
   key: string;
@@ -86,6 +88,8 @@ const COLUMNS = [
   "lang",
   "image",
   "attachments",
+  "hash",
+  "revised",
 ];
 const DRAFT = 1;
 const WIRE = 2;
@@ -231,6 +235,8 @@ function articleRow(m: ArticleMeta): ArticleRow {
     m.lang ?? null,
     m.image ?? null,
     m.attachments.length > 0 ? m.attachments.map(attachmentRow) : null,
+    m.hash ?? null,
+    m.revised?.getTime() ?? null,
   ];
   while (row.length > 12 && row[row.length - 1] === null) row.pop();
   return row;
@@ -256,6 +262,7 @@ function fromRow(row: unknown, line: number): ArticleMeta {
   const [key, version, modified, slug, id, title, date, updated, authors, tags, summary, flags] =
     row;
   const [lang, image, attachments] = [row[12] ?? null, row[13] ?? null, row[14] ?? null];
+  const [hash, revised] = [row[15] ?? null, row[16] ?? null];
   if (![key, version, slug, id, title, summary].every(isString)) return fail("text column");
   if (![modified, date, updated].every(isTime)) return fail("date column");
   if (!Array.isArray(tags) || !tags.every(isString)) return fail("tags");
@@ -264,6 +271,8 @@ function fromRow(row: unknown, line: number): ArticleMeta {
   if (lang !== null && !isString(lang)) return fail("lang");
   if (image !== null && !isString(image)) return fail("image");
   if (attachments !== null && !Array.isArray(attachments)) return fail("attachments");
+  if (hash !== null && !isString(hash)) return fail("hash");
+  if (revised !== null && !isTime(revised)) return fail("revised");
   const meta: ArticleMeta = {
     key,
     version,
@@ -285,6 +294,8 @@ function fromRow(row: unknown, line: number): ArticleMeta {
   // Same key order as parseArticle's output, so both serialize alike.
   if (image !== null) meta.image = image;
   if (lang !== null) meta.lang = lang;
+  if (hash !== null) meta.hash = hash;
+  if (revised !== null) meta.revised = new Date(revised);
   return meta;
 }
 

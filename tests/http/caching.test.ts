@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { MemoryServedLog } from "../../functions/http/served.ts";
 import { memoryLogger } from "../../functions/log.ts";
 import { createRuntime } from "../../functions/runtime.ts";
 import { FolderStore } from "../../functions/storage/folder.ts";
@@ -300,6 +301,54 @@ describe("Last-Modified after a change", () => {
     time.advance(3_600_000);
     site.catalog.invalidate();
     expect((await site.get("/atom.xml")).headers.get("last-modified")).toBe(a);
+  });
+});
+
+describe("Last-Modified when bytes change for a reason other than an article", () => {
+  // One durable log of what was served, as the local state file keeps across restarts.
+  const restart = (dir: string, log: MemoryServedLog, now: () => number, env = {}) =>
+    createRuntime(testConfig(env), new FolderStore(dir), memoryLogger(), now, { served: log });
+
+  it("moves on a restart with another SITE_URL or title, so If-Modified-Since pollers get the new bytes", async () => {
+    const content = await folder(manyArticles(2));
+    // The files were written a moment ago: the clock starts after their modification times.
+    const time = clock(Math.ceil(Date.now() / 1000) * 1000 + 1000);
+    const log = new MemoryServedLog();
+    const paths = ["/feed.xml", "/atom.xml", "/feed.json", "/opml.xml", "/", "/articles/a-01"];
+    const first = restart(content.dir, log, time.now);
+    const before = new Map<string, string>();
+    for (const path of paths)
+      before.set(path, (await first.app.request(path)).headers.get("last-modified") as string);
+    // Articles are from 2025: first served "now", not dated by the articles alone.
+    expect(Date.parse(before.get("/feed.xml") as string)).toBe(time.now());
+
+    time.advance(60_000);
+    for (const env of [{ SITE_URL: "https://other.example.org" }, { SITE_TITLE: "Renamed" }]) {
+      time.advance(60_000);
+      const next = restart(content.dir, log, time.now, env);
+      for (const path of paths) {
+        const since = before.get(path) as string;
+        const res = await next.app.request(path, { headers: { "if-modified-since": since } });
+        expect(res.status, `${path} ${JSON.stringify(env)}`).toBe(200);
+        const lastModified = res.headers.get("last-modified") as string;
+        expect(Date.parse(lastModified)).toBeGreaterThan(Date.parse(since));
+        before.set(path, lastModified);
+      }
+    }
+  });
+
+  it("stays put across a restart with the same settings (same bytes, same date)", async () => {
+    const content = await folder(manyArticles(2));
+    // The files were written a moment ago: the clock starts after their modification times.
+    const time = clock(Math.ceil(Date.now() / 1000) * 1000 + 1000);
+    const log = new MemoryServedLog();
+    const a = await restart(content.dir, log, time.now).app.request("/atom.xml");
+    time.advance(3_600_000);
+    const b = await restart(content.dir, log, time.now).app.request("/atom.xml", {
+      headers: { "if-modified-since": a.headers.get("last-modified") as string },
+    });
+    expect(b.status).toBe(304);
+    expect(b.headers.get("last-modified")).toBe(a.headers.get("last-modified"));
   });
 });
 

@@ -190,13 +190,15 @@ describe("manifest format", () => {
       modified: new Date(1_000),
       error: "date: missing",
     };
+    const revised = meta({ key: "d.md", slug: "d", hash: "abc", revised: new Date(5_000) });
     const entries = [
       { key: full.key, version: full.version, meta: full },
       { key: plain.key, version: plain.version, meta: plain },
       broken,
+      { key: revised.key, version: revised.version, meta: revised },
     ];
     const decoded = await decodeManifest(await encodeManifest(entries));
-    expect(decoded).toEqual([entries[0], entries[1], broken]);
+    expect(decoded).toEqual([entries[0], entries[1], broken, entries[3]]);
     expect(
       Object.keys((decoded.find((e) => e.key === "b.md") as { meta: object }).meta),
     ).not.toContain("image");
@@ -330,6 +332,47 @@ describe("indexer", () => {
     await indexer.handle(sqsEvent([[first]])); // late duplicate of the first upload
     const entry = (await lib.manifest()).get(key);
     expect(entry && "meta" in entry && entry.meta.title).toBe("Second version");
+  });
+
+  it("dates an edit without `updated:` by the object's LastModified; equal bytes re-uploaded (a re-deploy) change nothing", async () => {
+    const lib = await library(2);
+    const key = "2024/corrected.md";
+    const text = (body: string) => `---\ntitle: Corrected\ndate: 2024-01-01\n---\n\n${body}\n`;
+    await lib.put(key, text("First text."));
+    await indexAll(lib);
+    const metaOf = async () => {
+      const entry = (await lib.manifest()).get(key);
+      if (!entry || !("meta" in entry)) throw new Error("not indexed");
+      return entry.meta;
+    };
+    const first = await metaOf();
+    expect(first.hash).toBeTruthy();
+    expect(first.revised).toBeUndefined();
+
+    await new Promise((r) => setTimeout(r, 1_100)); // S3 LastModified has one-second precision
+    await lib.put(key, text("Corrected text."));
+    await lib.indexer().handle(sqsEvent([[lib.record(key)]]));
+    const edited = await metaOf();
+    expect(edited.hash).not.toBe(first.hash);
+    expect(edited.revised?.getTime()).toBe(edited.modified.getTime());
+    expect(edited.revised?.getTime()).toBeGreaterThan(first.updated.getTime());
+
+    // A re-deploy rewrites the object with the same bytes (new LastModified); a rebuild too.
+    await new Promise((r) => setTimeout(r, 1_100));
+    await lib.put(key, text("Corrected text."));
+    await lib.indexer().handle(sqsEvent([[lib.record(key)]]));
+    await lib.indexer().rebuild();
+    const again = await metaOf();
+    expect(again.hash).toBe(edited.hash);
+    expect(again.revised).toEqual(edited.revised);
+
+    const { app } = lib.runtime();
+    const json = JSON.parse(await body(app, "/feed.json?limit=100")) as {
+      items: { title: string; date_modified: string }[];
+    };
+    expect(json.items.find((i) => i.title === "Corrected")?.date_modified).toBe(
+      edited.revised?.toISOString(),
+    );
   });
 
   it("heals a manifest that missed events with a scheduled rebuild, reading only what changed", async () => {

@@ -282,6 +282,9 @@ export async function startServer({
       CONTENT_DIR: contentDir,
       SITE_URL: SITE,
       CONTENT_BUCKET: "",
+      // Beside the content folder (each test has its own): pass STATE_FILE to keep one across
+      // restarts on purpose.
+      STATE_FILE: join(dirname(contentDir), ".dateline-state.json"),
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
