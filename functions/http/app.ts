@@ -15,7 +15,7 @@ import type { Logger } from "../log.ts";
 import { articlePage } from "../pages/article.ts";
 import { FEED_XSL, FEED_XSL_MODIFIED } from "../pages/feed-xsl.ts";
 import { listPage } from "../pages/list.ts";
-import { parseBefore, parseLimit } from "./query.ts";
+import { parseBefore, parseLimit, parseOpmlFormat } from "./query.ts";
 import { type Representation, represent, VersionedCache } from "./representation.ts";
 import { plain, respond } from "./respond.ts";
 import { lastModifiedFor, MemoryServedLog, type ServedLog } from "./served.ts";
@@ -222,12 +222,14 @@ export function createApp({ config, catalog, log, now = Date.now, served }: AppD
   );
 
   // Subscription list of every feed (OPML 2.0), announced by rel="outline" on every page.
-  route("/opml.xml", async (req, snap) => {
-    const rep = await reps.get(snap.version, "opml", async () =>
+  route("/opml.xml", async (req, snap, _params, url) => {
+    const format = parseOpmlFormat(url.searchParams.getAll("format"));
+    const key = format === "rss" ? "opml" : `opml|${format}`;
+    const rep = await reps.get(snap.version, key, async () =>
       monotonic(
-        "opml",
+        key,
         represent(
-          renderOpml(config, scopesOf(snap), snap.lastModified),
+          renderOpml(config, scopesOf(snap), snap.lastModified, format),
           "text/x-opml; charset=utf-8",
           snap.lastModified,
           cacheControl(maxAge),

@@ -1,5 +1,6 @@
 import { BadRequestError } from "../errors.ts";
 import { type Cursor, parseCursor } from "../feeds/build.ts";
+import { OPML_FORMATS, type OpmlFormat } from "../feeds/opml.ts";
 
 export const MAX_LIMIT = 100;
 
@@ -21,4 +22,14 @@ export function parseBefore(values: string[] | undefined): Cursor | undefined {
   if (!cursor)
     throw new BadRequestError("before must be a page cursor taken from a feed's next link");
   return cursor;
+}
+
+/** Reads `/opml.xml?format=` (rss, the default, atom or json). */
+export function parseOpmlFormat(values: string[] | undefined): OpmlFormat {
+  if (!values || values.length === 0) return "rss";
+  const value = values.length === 1 ? values[0] : undefined;
+  if (value && Object.hasOwn(OPML_FORMATS, value)) return value as OpmlFormat;
+  throw new BadRequestError(
+    `format must be given once, one of: ${Object.keys(OPML_FORMATS).join(", ")}`,
+  );
 }

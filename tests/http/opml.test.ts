@@ -41,37 +41,32 @@ function subscriptions(outlines: Outline[] = []): Outline[] {
   return outlines.flatMap((o) => [...(o.xmlUrl ? [o] : []), ...subscriptions(o.outlines)]);
 }
 
-function triple(name: string, path: string) {
+const FILE = { rss: "feed.xml", atom: "atom.xml", json: "feed.json" } as const;
+
+/** The one outline a scope gets in the list of `format`. */
+function outline(name: string, path: string, format: keyof typeof FILE = "rss"): Outline {
   const base = `${SITE_URL}${path}`;
-  const html = path ? base : `${SITE_URL}/`;
-  return [
-    {
-      text: `${name} (RSS)`,
-      title: `${name} (RSS)`,
-      type: "rss",
-      version: "RSS2",
-      xmlUrl: `${base}/feed.xml`,
-      htmlUrl: html,
-    },
-    {
-      text: `${name} (Atom)`,
-      title: `${name} (Atom)`,
-      type: "rss",
-      xmlUrl: `${base}/atom.xml`,
-      htmlUrl: html,
-    },
-    {
-      text: `${name} (JSON Feed)`,
-      title: `${name} (JSON Feed)`,
-      type: "rss",
-      xmlUrl: `${base}/feed.json`,
-      htmlUrl: html,
-    },
-  ];
+  return {
+    text: name,
+    title: name,
+    type: format === "json" ? "json" : "rss",
+    ...(format === "rss" ? { version: "RSS2" } : {}),
+    xmlUrl: `${base}/${FILE[format]}`,
+    htmlUrl: path ? base : `${SITE_URL}/`,
+  };
 }
 
+const SCOPES: [string, string][] = [
+  ["Dateline", ""],
+  ["Dateline: Ports", "/tags/ports"],
+  ["Dateline: R&D", "/tags/r-d"],
+  ['Dateline: Say "hi"', "/tags/say-hi"],
+  ["Dateline: articles by Desk", "/authors/desk"],
+  ["Dateline: articles by Zoë <Z> O'Brien & Co", "/authors/zoe-z-o-brien-co"],
+];
+
 describe("GET /opml.xml", () => {
-  it("is well-formed OPML 2.0 listing the site's, every tag's and every author's three feeds", async () => {
+  it("is well-formed OPML 2.0 listing the site's, every tag's and every author's RSS feed, each once", async () => {
     const site = await siteWith(FILES);
     const res = await site.get("/opml.xml");
     expect(res.status).toBe(200);
@@ -81,16 +76,37 @@ describe("GET /opml.xml", () => {
     expect(xml).toMatch(/^<\?xml version="1.0" encoding="utf-8"\?>\n<opml version="2.0">/);
     const opml = parseOpml(xml);
     expect(opml.head?.title).toBe("Dateline: all feeds");
-    expect(subscriptions(opml.body?.outlines as Outline[])).toEqual([
-      ...triple("Dateline", ""),
-      ...triple("Dateline: Ports", "/tags/ports"),
-      ...triple("Dateline: R&D", "/tags/r-d"),
-      ...triple('Dateline: Say "hi"', "/tags/say-hi"),
-      ...triple("Dateline: articles by Desk", "/authors/desk"),
-      ...triple("Dateline: articles by Zoë <Z> O'Brien & Co", "/authors/zoe-z-o-brien-co"),
-    ]);
+    expect(subscriptions(opml.body?.outlines as Outline[])).toEqual(
+      SCOPES.map(([name, path]) => outline(name, path)),
+    );
     // Grouped for readers that import folders: the site, then Tags, then Authors.
     expect(opml.body?.outlines?.map((o) => o.text)).toEqual(["Dateline", "Tags", "Authors"]);
+  });
+
+  it.each([
+    ["atom", "Dateline: all feeds (Atom)"],
+    ["json", "Dateline: all feeds (JSON Feed)"],
+  ] as const)(
+    "?format=%s lists the same scopes in that format only (JSON not typed rss)",
+    async (format, title) => {
+      const site = await siteWith(FILES);
+      const xml = await (await site.get(`/opml.xml?format=${format}`)).text();
+      expect(xmllint(xml)).toBe("");
+      const opml = parseOpml(xml);
+      expect(opml.head?.title).toBe(title);
+      expect(subscriptions(opml.body?.outlines as Outline[])).toEqual(
+        SCOPES.map(([name, path]) => outline(name, path, format)),
+      );
+    },
+  );
+
+  it("refuses an unknown or repeated format with a 400 and the reason", async () => {
+    const site = await siteWith(FILES);
+    for (const query of ["format=xml", "format=rss&format=atom", "format="]) {
+      const res = await site.get(`/opml.xml?${query}`);
+      expect(res.status, query).toBe(400);
+      expect(await res.text()).toContain("format must be given once, one of: rss, atom, json");
+    }
   });
 
   it("lists only feeds that exist", async () => {
