@@ -16,6 +16,9 @@ export function renderAtom(input: FeedDocument): string {
     updated: doc.updated,
     generator: "Dateline",
     author: person(doc.author, s),
+    // Atom's icon is small and square, its logo twice as wide as tall.
+    ...(doc.icon ? { favicon: s.url(doc.icon) } : {}),
+    ...(doc.logo ? { image: s.url(doc.logo) } : {}),
     ...(doc.links.stylesheet ? { stylesheet: s.text(doc.links.stylesheet) } : {}),
     ...(doc.links.hub ? { hub: s.url(doc.links.hub) } : {}),
     feedLinks: { atom: s.url(doc.links.self) },

@@ -107,6 +107,8 @@ export async function buildFeed(
       scope.kind === "site" ? config.site.description : `${label}. ${config.site.description}`,
     language: config.site.language,
     author: config.site.author,
+    ...(config.site.icon ? { icon: config.site.icon } : {}),
+    ...(config.site.logo ? { logo: config.site.logo } : {}),
     updated: new Date(updated || 0),
     ttlMinutes: Math.ceil(config.cacheMaxAge / 60),
     links: {
@@ -139,8 +141,11 @@ async function bodyOf(catalog: Catalog, meta: ArticleMeta): Promise<string> {
 
 async function entryOf(config: Config, catalog: Catalog, meta: ArticleMeta): Promise<FeedEntry> {
   const site = config.siteUrl;
-  const image = meta.image ? absoluteUrl(meta.image, site, "source") : undefined;
   const url = `${site}/articles/${encodeURIComponent(meta.slug)}`;
+  // In a reader, `#notes` would resolve against the feed: point it at the article page.
+  const contentHtml = resolveFragments(await bodyOf(catalog, meta), url);
+  // Card views (Feedly, Inoreader, NetNewsWire) want an image per item: the body's first will do.
+  const image = meta.image ? absoluteUrl(meta.image, site, "source") : firstImage(contentHtml);
   return {
     id: meta.id,
     url,
@@ -153,8 +158,7 @@ async function entryOf(config: Config, catalog: Catalog, meta: ArticleMeta): Pro
     }),
     tags: meta.tags,
     summary: meta.summary,
-    // In a reader, `#notes` would resolve against the feed: point it at the article page.
-    contentHtml: resolveFragments(await bodyOf(catalog, meta), url),
+    contentHtml,
     ...(image ? { image } : {}),
     attachments: meta.attachments.flatMap((a) => {
       const url = absoluteUrl(a.url, site, "source");
@@ -162,4 +166,17 @@ async function entryOf(config: Config, catalog: Catalog, meta: ArticleMeta): Pro
     }),
     ...(meta.lang ? { lang: meta.lang } : {}),
   };
+}
+
+/** The first `<img src>` of sanitized, absolute-linked HTML, if it is an http(s) URL. */
+export function firstImage(html: string): string | undefined {
+  const src = /<img\b[^>]*?\ssrc="([^"]*)"/i.exec(html)?.[1];
+  if (!src) return undefined;
+  const url = src
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, "&");
+  return /^https?:\/\//i.test(url) ? url : undefined;
 }

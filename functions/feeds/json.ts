@@ -12,6 +12,9 @@ export interface JsonFeed {
   description: string;
   language: string;
   authors: JsonAuthor[];
+  /** Both square: `icon` large (an avatar in timelines), `favicon` small. */
+  icon?: string;
+  favicon?: string;
   next_url?: string;
   hubs?: { type: string; url: string }[];
   items: JsonItem[];
@@ -33,6 +36,7 @@ interface JsonItem {
   authors?: JsonAuthor[];
   tags?: string[];
   image?: string;
+  banner_image?: string;
   language?: string;
   attachments?: {
     url: string;
@@ -54,6 +58,7 @@ export function renderJson(input: FeedDocument): string {
     description: doc.description,
     language: doc.language,
     authors: [author(doc.author)],
+    ...(doc.icon ? { icon: doc.icon, favicon: doc.icon } : {}),
     ...(doc.links.next ? { next_url: doc.links.next } : {}),
     ...(doc.links.hub ? { hubs: [{ type: "WebSub", url: doc.links.hub }] } : {}),
     items: doc.entries.map((entry) => ({
@@ -66,7 +71,7 @@ export function renderJson(input: FeedDocument): string {
       date_modified: entry.updated.toISOString(),
       ...(entry.authors.length > 0 ? { authors: entry.authors.map(author) } : {}),
       ...(entry.tags.length > 0 ? { tags: entry.tags } : {}),
-      ...(entry.image ? { image: entry.image } : {}),
+      ...(entry.image ? { image: entry.image, banner_image: entry.image } : {}),
       ...(entry.lang ? { language: entry.lang } : {}),
       ...(entry.attachments.length > 0
         ? {

@@ -32,7 +32,7 @@ export interface FeedEntry {
   summary: string;
   /** Sanitized HTML with absolute links. */
   contentHtml: string;
-  /** Absolute image URL. */
+  /** Absolute image URL: front matter `image:`, else the first image of the body. */
   image?: string;
   /** Absolute URLs. */
   attachments: Attachment[];
@@ -47,6 +47,10 @@ export interface FeedDocument {
   description: string;
   language: string;
   author: Person;
+  /** Absolute URL of the site's small square icon (SITE_ICON). */
+  icon?: string;
+  /** Absolute URL of the site's wider logo (SITE_LOGO). */
+  logo?: string;
   /** Newest `updated` of the entries (never "now", so output is deterministic). */
   updated: Date;
   /** RSS `<ttl>` in minutes, consistent with Cache-Control max-age. */

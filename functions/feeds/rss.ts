@@ -3,7 +3,7 @@ import type { FeedDocument } from "./model.ts";
 import { imageType, mediaType, SafeStrings, withAbsoluteUrls } from "./xml-safe.ts";
 
 const ROOT =
-  '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/">';
+  '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:media="http://search.yahoo.com/mrss/">';
 
 /** Renders RSS 2.0 with `feed`, behind the SafeStrings layer. Valid for the W3C validator. */
 export function renderRss(input: FeedDocument): string {
@@ -17,6 +17,8 @@ export function renderRss(input: FeedDocument): string {
     language: doc.language,
     updated: doc.updated,
     generator: "Dateline",
+    // RSS has one channel image (at most 144 px wide): the logo, else the icon.
+    ...(doc.logo || doc.icon ? { image: s.url((doc.logo ?? doc.icon) as string) } : {}),
     ...(doc.ttlMinutes > 0 ? { ttl: doc.ttlMinutes } : {}),
     ...(doc.links.stylesheet ? { stylesheet: s.text(doc.links.stylesheet) } : {}),
     // Setting the self link makes `feed` declare the atom namespace; the links themselves are
@@ -39,6 +41,7 @@ export function renderRss(input: FeedDocument): string {
 
   for (const entry of doc.entries) {
     const enclosure = entry.attachments[0] ?? imageEnclosure(entry.image);
+    const imageMedia = entry.image ? imageType(entry.image) : undefined;
     feed.addItem({
       title: s.rssText(entry.title),
       id: s.text(entry.id),
@@ -65,6 +68,22 @@ export function renderRss(input: FeedDocument): string {
           : []),
         // RSS has no element for the last update; readers (feedparser among them) take Atom's.
         { name: "atom:updated", objects: { _text: entry.updated.toISOString() } },
+        // Media RSS, where card-view readers (Feedly, Inoreader) look for an item's picture.
+        ...(entry.image
+          ? [
+              {
+                name: "media:content",
+                objects: {
+                  _attributes: {
+                    url: s.url(entry.image),
+                    medium: "image",
+                    ...(imageMedia ? { type: imageMedia } : {}),
+                  },
+                },
+              },
+              { name: "media:thumbnail", objects: { _attributes: { url: s.url(entry.image) } } },
+            ]
+          : []),
       ],
     });
   }

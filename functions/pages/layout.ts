@@ -36,7 +36,7 @@ export function layout(
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(opts.title)}</title>
-<link rel="canonical" href="${escapeHtml(opts.canonical)}">
+<link rel="canonical" href="${escapeHtml(opts.canonical)}">${config.site.icon ? `\n<link rel="icon" href="${escapeHtml(config.site.icon)}">` : ""}
 ${discovery}
 ${outline}
 <style>${STYLE}</style>

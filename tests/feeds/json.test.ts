@@ -61,6 +61,7 @@ describe("JSON Feed 1.1", () => {
         authors: [{ name: "Kim", url: "https://kim.example/" }],
         tags: ["Transport", "부산"],
         image: `${SITE}/img/ferry.jpg`,
+        banner_image: `${SITE}/img/ferry.jpg`,
         language: "ko",
       },
     ]);
