@@ -27,6 +27,10 @@ export interface DatelineSettings {
   hubUrl?: string;
   /** E-mail address subscribed to the alarm topic (the subscription must be confirmed). */
   alarmEmail?: string;
+  /** Site icon (square): an http(s) URL or a path from the site root. Function env SITE_ICON. */
+  siteIcon?: string;
+  /** Site logo (wide): an http(s) URL or a path from the site root. Function env SITE_LOGO. */
+  siteLogo?: string;
 }
 
 export const CONTEXT_KEYS = {
@@ -42,6 +46,8 @@ export const CONTEXT_KEYS = {
   pageSize: "dateline:pageSize",
   hubUrl: "dateline:hubUrl",
   alarmEmail: "dateline:alarmEmail",
+  siteIcon: "dateline:siteIcon",
+  siteLogo: "dateline:siteLogo",
 } as const;
 
 /** Thrown when the CDK context holds a missing or malformed Dateline setting. */
@@ -125,6 +131,16 @@ export function parseSettings(read: ContextReader): DatelineSettings {
       `${k.alarmEmail} must be an e-mail address such as "ops@example.com" (got ${show(alarmEmail)})`,
     );
   }
+  const [siteIcon, siteLogo] = [k.siteIcon, k.siteLogo].map((key) => {
+    const value = optionalText(read, key, problems);
+    if (value !== undefined && !isImageLocation(value)) {
+      problems.push(
+        `${key} must be an absolute http(s) URL or a path from the site root such as "/icon.png" (got ${show(value)})`,
+      );
+      return undefined;
+    }
+    return value;
+  });
 
   if (problems.length > 0) {
     throw new SettingsError(
@@ -143,11 +159,24 @@ export function parseSettings(read: ContextReader): DatelineSettings {
     pageSize,
     ...(hubUrl !== undefined ? { hubUrl } : {}),
     ...(alarmEmail !== undefined ? { alarmEmail } : {}),
+    ...(siteIcon !== undefined ? { siteIcon } : {}),
+    ...(siteLogo !== undefined ? { siteLogo } : {}),
   };
 }
 
 function isEmail(value: string): boolean {
   return /^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/.test(value);
+}
+
+/** The same rule as SITE_ICON / SITE_LOGO in functions/config.ts. */
+function isImageLocation(value: string): boolean {
+  if (/^\/(?!\/)/.test(value)) return !/[\s#?]/.test(value);
+  try {
+    const url = new URL(value);
+    return url.protocol === "https:" || url.protocol === "http:";
+  } catch {
+    return false;
+  }
 }
 
 function show(value: unknown): string {

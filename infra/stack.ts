@@ -212,6 +212,8 @@ export class DatelineStack extends Stack {
       NODE_OPTIONS: "--enable-source-maps",
       ...(settings.siteAuthorEmail ? { SITE_AUTHOR_EMAIL: settings.siteAuthorEmail } : {}),
       ...(settings.hubUrl ? { HUB_URL: settings.hubUrl } : {}),
+      ...(settings.siteIcon ? { SITE_ICON: settings.siteIcon } : {}),
+      ...(settings.siteLogo ? { SITE_LOGO: settings.siteLogo } : {}),
       ...(settings.customDomain
         ? { SITE_URL: `https://${settings.customDomain.domainName}` }
         : { SITE_URL_PARAMETER: siteUrlParameterName }),

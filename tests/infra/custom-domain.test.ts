@@ -19,6 +19,8 @@ beforeAll(() => {
       "dateline:siteAuthorEmail": "desk@example.com",
       "dateline:hubUrl": "https://pubsubhubbub.appspot.com/",
       "dateline:feedLimit": "50", // as given by `-c dateline:feedLimit=50`
+      "dateline:siteIcon": "/icon.png",
+      "dateline:siteLogo": "https://cdn.example.com/logo.png",
     },
     { bundle: false },
   );
@@ -37,6 +39,8 @@ describe("with dateline:customDomain", () => {
     expect(env.SITE_AUTHOR_EMAIL).toBe("desk@example.com");
     expect(env.HUB_URL).toBe("https://pubsubhubbub.appspot.com/");
     expect(env.FEED_LIMIT).toBe("50");
+    expect(env.SITE_ICON).toBe("/icon.png");
+    expect(env.SITE_LOGO).toBe("https://cdn.example.com/logo.png");
   });
 
   it("creates no SSM parameter and grants no ssm action", () => {

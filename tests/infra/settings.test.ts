@@ -59,6 +59,12 @@ describe("Dateline settings from CDK context", () => {
     ["dateline:siteAuthor", 42, "dateline:siteAuthor must be a string"],
     ["dateline:siteAuthorEmail", "nobody", "dateline:siteAuthorEmail must be an e-mail address"],
     ["dateline:hubUrl", "ftp://hub.example.com", "dateline:hubUrl must be an absolute http(s) URL"],
+    [
+      "dateline:siteIcon",
+      "icon.png",
+      "dateline:siteIcon must be an absolute http(s) URL or a path",
+    ],
+    ["dateline:siteLogo", "data:image/png,x", "dateline:siteLogo must be an absolute http(s) URL"],
   ])("rejects %s = %j with a message naming the key", (key, value, message) => {
     expect(problemsOf({ [key]: value })).toContain(message);
   });
