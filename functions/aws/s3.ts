@@ -54,6 +54,40 @@ export class S3 {
     throw s3Error("GetObject", key, response.status, response.body);
   }
 
+  /** ListObjectsV2 under `prefix`, every page: key, ETag, size and time of each object. */
+  async list(
+    prefix: string,
+  ): Promise<{ key: string; etag: string; size: number; modified: Date }[]> {
+    const out: { key: string; etag: string; size: number; modified: Date }[] = [];
+    let token: string | undefined;
+    do {
+      const query: Record<string, string> = { "list-type": "2", prefix };
+      if (token) query["continuation-token"] = token;
+      const response = await awsRequest(this.#endpoint, {
+        method: "GET",
+        path: this.#pathStyle ? `/${this.#bucket}` : "/",
+        query,
+      });
+      const xml = response.body.toString("utf8");
+      if (response.status !== 200)
+        throw s3Error("ListObjectsV2", prefix, response.status, response.body);
+      for (const [, body = ""] of xml.matchAll(/<Contents>([\s\S]*?)<\/Contents>/g)) {
+        const field = (name: string) =>
+          xmlText(new RegExp(`<${name}>([\\s\\S]*?)</${name}>`).exec(body)?.[1] ?? "");
+        out.push({
+          key: field("Key"),
+          etag: field("ETag"),
+          size: Number(field("Size")),
+          modified: new Date(field("LastModified")),
+        });
+      }
+      token = /<IsTruncated>true<\/IsTruncated>/.test(xml)
+        ? xmlText(/<NextContinuationToken>([\s\S]*?)<\/NextContinuationToken>/.exec(xml)?.[1] ?? "")
+        : undefined;
+    } while (token);
+    return out;
+  }
+
   /** PutObject; resolves the new ETag. */
   async put(key: string, body: string | Uint8Array, contentType: string): Promise<string> {
     const response = await awsRequest(this.#endpoint, {
@@ -75,4 +109,15 @@ function s3Error(operation: string, key: string, status: number, body: Buffer): 
     code,
     status >= 500 || code === "SlowDown",
   );
+}
+
+/** The text of an XML element's content (S3 escapes &, <, >, ", ' and control characters). */
+function xmlText(value: string): string {
+  return value.replace(/&(#x[0-9a-f]+|#\d+|amp|lt|gt|quot|apos);/gi, (_, e: string) => {
+    const named: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
+    if (e[0] !== "#") return named[e.toLowerCase()] ?? "";
+    return String.fromCodePoint(
+      e[1] === "x" || e[1] === "X" ? Number.parseInt(e.slice(2), 16) : Number(e.slice(1)),
+    );
+  });
 }

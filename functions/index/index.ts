@@ -3,15 +3,13 @@
  * tables behind it (in memory for `npm start`, DynamoDB on AWS), one logic (core.ts).
  */
 import type { ArticleMeta } from "../articles/article.ts";
+import type { CompiledArticle as Compiled } from "../articles/compiled.ts";
 
 /** A feed's set of articles: the whole site, one tag or one author (by slug). */
 export type ScopeKey = "site" | `tag#${string}` | `author#${string}`;
 
-/** An article as the indexer compiled it: feed metadata plus its sanitized, absolute-linked HTML. */
-export interface CompiledArticle {
-  meta: ArticleMeta;
-  html: string;
-}
+/** What the index keeps of a compiled article (compileArticle's result): metadata and HTML. */
+export type CompiledArticle = Pick<Compiled, "meta" | "html">;
 
 /** One entry of a feed page: metadata with the index's slug and id (duplicates resolved). */
 export interface IndexedArticle {

@@ -50,6 +50,18 @@ describe("S3", () => {
     expect(await client().get("articles/none.md")).toEqual({ status: "missing" });
   });
 
+  it("lists every object under a prefix, keys unescaped from S3's XML", async () => {
+    await s3.put("list/a&b <c>.md", "1");
+    await s3.put("list/한/d.md", "22");
+    await s3.put("other/e.md", "3");
+    const listed = await client().list("list/");
+    expect(listed.map((o) => [o.key, o.size])).toEqual([
+      ["list/a&b <c>.md", 1],
+      ["list/한/d.md", 2],
+    ]);
+    expect(listed[0]?.etag).toMatch(/^"[0-9a-f]{32}"$/);
+  });
+
   it("reports a refused access key as an AwsError with S3's code", async () => {
     const wrong = new S3(
       {

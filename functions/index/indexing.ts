@@ -1,0 +1,132 @@
+/**
+ * Stored files → index changes, with the one compile function: what the indexer does for each
+ * S3 event and what a reconciliation does for a whole listing (the bucket's, or the local
+ * folder's for `npm start`). It never trusts what an event says happened: it reads the object's
+ * current state (missing = deleted), and the index orders changes by the event's sequencer.
+ */
+import type { CompileOptions, CompileResult } from "../articles/compiled.ts";
+import { NotFoundError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { type ArticleStore, isArticleKey, type StoredFile } from "../storage/store.ts";
+import type { ApplyResult, ArticleIndex, IndexChange } from "./index.ts";
+
+/** Turns one stored file into what the index keeps (compileArticle, or a stand-in in tests). */
+export type Compile = (
+  file: StoredFile,
+  bytes: Uint8Array,
+  options: CompileOptions,
+) => CompileResult;
+
+/** A store that can also say which version of an object it just read (S3: its ETag). */
+export interface VersionedStore extends ArticleStore {
+  fetch(key: string): Promise<{ file: StoredFile; bytes: Uint8Array } | undefined>;
+}
+
+export interface IndexingOptions {
+  index: ArticleIndex;
+  compile: Compile;
+  compileOptions: CompileOptions;
+  log: Logger;
+  now?: () => number;
+}
+
+/** One change to one key, as an S3 event names it. */
+export interface ObjectEvent {
+  key: string;
+  /** S3's event sequencer (hexadecimal). */
+  sequencer: string;
+  /** When S3 processed the request (ms). */
+  time: number;
+}
+
+export class Indexing {
+  readonly #o: Required<IndexingOptions>;
+
+  constructor(options: IndexingOptions) {
+    this.#o = { now: Date.now, ...options };
+  }
+
+  /** The change for `file` as it is now (compiled), under `sequencer`. */
+  changeOf(file: StoredFile, bytes: Uint8Array, sequencer: string, seenAt: number): IndexChange {
+    const result = this.#o.compile(file, bytes, this.#o.compileOptions);
+    if (result.ok) {
+      for (const warning of result.warnings)
+        this.#o.log.warn("article warning", { file: file.key, reason: warning });
+      return {
+        kind: "put",
+        key: file.key,
+        sequencer,
+        version: file.version,
+        seenAt,
+        article: result,
+      };
+    }
+    this.#o.log.error("article skipped", { file: file.key, reason: result.error });
+    return {
+      kind: "failed",
+      key: file.key,
+      sequencer,
+      version: file.version,
+      seenAt,
+      reasons: [result.error],
+    };
+  }
+
+  /** Applies S3 events: each key's current object (or its absence) under the event's sequencer. */
+  async events(store: VersionedStore, events: ObjectEvent[]): Promise<ApplyResult[]> {
+    const results: ApplyResult[] = [];
+    for (const event of events) {
+      if (!isArticleKey(event.key)) continue;
+      const found = await store.fetch(event.key);
+      const change: IndexChange = found
+        ? this.changeOf(found.file, found.bytes, event.sequencer, event.time)
+        : { kind: "delete", key: event.key, sequencer: event.sequencer, seenAt: event.time };
+      results.push(await this.#o.index.apply(change));
+    }
+    return results;
+  }
+
+  /**
+   * Repairs the index from a full listing: every key whose listed version differs from the
+   * index's record is read and applied (under the record's own sequencer, so any newer event
+   * still wins); records of keys no longer listed are applied as they are now (usually deleted);
+   * scheduled articles whose time has come are released.
+   */
+  async reconcile(store: ArticleStore): Promise<ApplyResult> {
+    // Records first: a key created after this read is in the listing (put) or not at all, never
+    // a record missing from an older listing (which would read as deleted).
+    const records = new Map((await this.#o.index.records()).map((r) => [r.key, r]));
+    const listed = (await store.list()).filter((f) => isArticleKey(f.key));
+    const now = this.#o.now();
+    const changes: IndexChange[] = [];
+    const seen = new Set<string>();
+    for (const file of listed) {
+      seen.add(file.key);
+      const record = records.get(file.key);
+      if (record && record.version === file.version && record.state !== "deleted") continue;
+      let bytes: Uint8Array;
+      try {
+        bytes = await store.read(file.key);
+      } catch (error) {
+        if (error instanceof NotFoundError) continue; // gone since the listing: its event will tell
+        throw error;
+      }
+      changes.push(this.changeOf(file, bytes, record?.sequencer ?? "0", file.modified.getTime()));
+    }
+    for (const record of records.values()) {
+      if (seen.has(record.key) || record.state === "deleted") continue;
+      changes.push({ kind: "delete", key: record.key, sequencer: record.sequencer, seenAt: now });
+    }
+    const applied = await this.#o.index.applyMany(changes);
+    const released = await this.#o.index.release(now);
+    return {
+      outcome:
+        applied.outcome === "applied" || released.outcome === "applied"
+          ? "applied"
+          : applied.outcome,
+      scopes: [...new Set([...applied.scopes, ...released.scopes])],
+      pages: [...new Set([...applied.pages, ...released.pages])],
+      ...(applied.releaseAt !== undefined ? { releaseAt: applied.releaseAt } : {}),
+    };
+  }
+}
