@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from "aws-lambda";
-import { handle } from "hono/aws-lambda";
 import { loadConfig } from "./config.ts";
 import { ConfigError } from "./errors.ts";
+import { lambdaHandler } from "./http/lambda-adapter.ts";
 import { MemoryServedLog } from "./http/served.ts";
 import { jsonLogger } from "./log.ts";
 import { cameThroughOrigin, originAuthOf } from "./origin.ts";
@@ -35,7 +35,7 @@ async function init(): Promise<Handler> {
   const { app } = createRuntime(config, openStore(config), log, Date.now, {
     served: new MemoryServedLog(),
   });
-  return handle(app) as unknown as Handler;
+  return lambdaHandler(app) as unknown as Handler;
 }
 
 async function readParameter(name: string): Promise<string | undefined> {

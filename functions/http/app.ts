@@ -66,7 +66,7 @@ const MAX_PATH = 1024;
 const MAX_REMEMBERED = 2_000;
 
 /**
- * The whole HTTP surface as one Hono app: the same object serves Lambda (hono/aws-lambda) and
+ * The whole HTTP surface as one Hono app: the same object serves Lambda (http/lambda-adapter.ts) and
  * the local server (@hono/node-server), and tests call `app.request()` directly.
  */
 export function createApp({ config, catalog, log, now = Date.now, served }: AppDeps): Hono {

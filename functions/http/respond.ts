@@ -2,6 +2,14 @@ import { isNotModified } from "./conditional.ts";
 import { negotiateEncoding } from "./encoding.ts";
 import { type Representation, variant } from "./representation.ts";
 
+/** Bodies of responses built from cached representations, by response (see knownBody). */
+const bodies = new WeakMap<Response, Buffer>();
+
+/** The cached bytes a response was built from, when respond() built it: adapters need not read it. */
+export function knownBody(response: Response): Buffer | undefined {
+  return bodies.get(response);
+}
+
 /**
  * Answers a GET/HEAD for a representation: picks the encoding, answers 304 when the client's
  * validators match, else 200 with the (cached) bytes.
@@ -29,10 +37,10 @@ export function respond(request: Request, rep: Representation): Response {
   headers.set("content-length", String(body.byteLength));
   headers.set("x-content-type-options", "nosniff");
   if (encoding !== "identity") headers.set("content-encoding", encoding);
-  return new Response(request.method === "HEAD" ? null : new Uint8Array(body), {
-    status: 200,
-    headers,
-  });
+  if (request.method === "HEAD") return new Response(null, { status: 200, headers });
+  const response = new Response(new Uint8Array(body), { status: 200, headers });
+  bodies.set(response, body);
+  return response;
 }
 
 /** A short plain-text answer for errors (never a stack trace). */
