@@ -5,7 +5,7 @@
  * bundle (index reader + SigV4 clients) in a fresh process. Phase 1 of issue 10: the index is not
  * wired into the feed function yet, so these are the index's own figures.
  *
- *   npx tsx bench/index.ts [--full] [--quick]
+ *   npx tsx bench/index.ts [--full] [--quick] [--index-sizes=100,10000]
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -28,7 +28,12 @@ const { values: flags } = parseArgs({
   },
   strict: false,
 });
-const SIZES = flags.full ? [100, 1_000, 100_000] : [100, 1_000];
+const SIZES =
+  typeof flags["index-sizes"] === "string"
+    ? flags["index-sizes"].split(",").map(Number)
+    : flags.full
+      ? [100, 1_000, 100_000]
+      : [100, 1_000];
 const RUNS = flags.quick ? 5 : 15;
 const NOW = Date.parse("2026-01-01T00:00:00Z");
 
