@@ -388,9 +388,7 @@ export class Catalog {
    * is decided in (date, path) order, never in listing order.
    */
   #disambiguate(metas: ArticleMeta[]): ArticleMeta[] {
-    const ordered = [...metas].sort(
-      (a, b) => a.date.getTime() - b.date.getTime() || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
-    );
+    const ordered = [...metas].sort(claimOrder);
     const taken = new Set(ordered.map((meta) => meta.slug));
     const owner = new Map<string, ArticleMeta>();
     const withSlugs = ordered.map((meta) => {
@@ -444,6 +442,17 @@ export class Catalog {
 export function metaOf(article: Article): ArticleMeta {
   const { body: _body, dateline: _dateline, ...meta } = article;
   return structuredClone(meta);
+}
+
+/**
+ * Who keeps a slug or an id that several files claim: the oldest article, then the first by
+ * path (never listing order). The catalog and `npm run check-content` both decide with this.
+ */
+export function claimOrder(
+  a: Pick<ArticleMeta, "date" | "key">,
+  b: Pick<ArticleMeta, "date" | "key">,
+): number {
+  return a.date.getTime() - b.date.getTime() || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 }
 
 /** Newest first by whole seconds; ties broken by slug so the order never depends on listing order. */
