@@ -15,6 +15,15 @@ import type { Logger } from "../log.ts";
 import { articlePage } from "../pages/article.ts";
 import { FEED_XSL, FEED_XSL_MODIFIED } from "../pages/feed-xsl.ts";
 import { listPage } from "../pages/list.ts";
+import { newsArticles, renderNewsSitemap } from "../sitemaps/news.ts";
+import { renderRobots } from "../sitemaps/robots.ts";
+import {
+  changedAt,
+  renderSitemapIndex,
+  renderSitemapPage,
+  sitemapEntries,
+  sitemapPageNumber,
+} from "../sitemaps/sitemap.ts";
 import { parseBefore, parseLimit, parseOpmlFormat } from "./query.ts";
 import { type Representation, represent, VersionedCache } from "./representation.ts";
 import { plain, respond } from "./respond.ts";
@@ -41,6 +50,7 @@ const FORMATS = {
 type FormatName = keyof typeof FORMATS;
 
 const HTML = "text/html; charset=utf-8";
+const SITEMAP_XML = "application/xml; charset=utf-8";
 /**
  * What a browser opening RSS or Atom as a page gets instead: browsers apply the feeds' XSLT
  * (/feed.xsl) only to generic XML types (Chromium shows application/rss+xml as plain text,
@@ -221,23 +231,65 @@ export function createApp({ config, catalog, log, now = Date.now, served }: AppD
     found(scopesOf(snapshot).authors.get(slugify(name ?? "")), "No such author"),
   );
 
+  /** A document rendered once per content version (and key), answered like the feeds. */
+  const cached = async (
+    request: Request,
+    snapshot: Snapshot,
+    key: string,
+    type: string,
+    render: () => { text: string; lastModified: Date },
+  ) => {
+    const rep = await reps.get(snapshot.version, key, async () => {
+      const { text, lastModified } = render();
+      // Never in the future (a file's time can be ahead of the clock), as for the feeds.
+      const second = Math.floor(Math.min(lastModified.getTime(), now()) / 1000) * 1000;
+      return monotonic(key, represent(text, type, new Date(second), cacheControl(maxAge)));
+    });
+    return respond(request, rep);
+  };
+
   // Subscription list of every feed (OPML 2.0), announced by rel="outline" on every page.
   route("/opml.xml", async (req, snap, _params, url) => {
     const format = parseOpmlFormat(url.searchParams.getAll("format"));
     const key = format === "rss" ? "opml" : `opml|${format}`;
-    const rep = await reps.get(snap.version, key, async () =>
-      monotonic(
-        key,
-        represent(
-          renderOpml(config, scopesOf(snap), snap.lastModified, format),
-          "text/x-opml; charset=utf-8",
-          snap.lastModified,
-          cacheControl(maxAge),
-        ),
-      ),
-    );
-    return respond(req, rep);
+    return cached(req, snap, key, "text/x-opml; charset=utf-8", () => ({
+      text: renderOpml(config, scopesOf(snap), snap.lastModified, format),
+      lastModified: snap.lastModified,
+    }));
   });
+
+  // Sitemaps for search engines and Google News, named by robots.txt (functions/sitemaps).
+  route("/sitemap.xml", async (req, snap) =>
+    cached(req, snap, "sitemap", SITEMAP_XML, () => {
+      const { xml, lastModified } = renderSitemapIndex(config, sitemapEntries(config, snap));
+      return { text: xml, lastModified };
+    }),
+  );
+  route("/sitemaps/:file", async (req, snap, params) => {
+    const page = sitemapPageNumber(params.file ?? "");
+    const doc = found(
+      page === undefined ? undefined : renderSitemapPage(sitemapEntries(config, snap), page),
+      "No such sitemap",
+    );
+    return cached(req, snap, `sitemap|${page}`, SITEMAP_XML, () => ({
+      text: doc.xml,
+      lastModified: doc.lastModified,
+    }));
+  });
+  route("/news-sitemap.xml", async (req, snap) => {
+    // The clock decides which articles are recent: the key is how many are (a newest-first prefix).
+    const recent = newsArticles(snap.articles, now());
+    return cached(req, snap, `news-sitemap|${recent.length}`, SITEMAP_XML, () => {
+      const { xml, lastModified } = renderNewsSitemap(config, recent);
+      return { text: xml, lastModified: recent.length ? lastModified : snap.lastModified };
+    });
+  });
+  route("/robots.txt", async (req, snap) =>
+    cached(req, snap, "robots", "text/plain; charset=utf-8", () => ({
+      text: renderRobots(config),
+      lastModified: snap.lastModified,
+    })),
+  );
 
   // The XSLT named by the RSS and Atom documents: their readable browser view.
   const stylesheet = represent(
@@ -275,10 +327,6 @@ export function createApp({ config, catalog, log, now = Date.now, served }: AppD
 function found<T>(value: T | undefined, message: string): T {
   if (value === undefined) throw new NotFoundError(message);
   return value;
-}
-
-function changedAt(meta: ArticleMeta): Date {
-  return new Date(Math.max(meta.updated.getTime(), meta.modified.getTime()));
 }
 
 /** Newest change among articles, to the second (HTTP dates have no milliseconds), never future. */
