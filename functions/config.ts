@@ -29,6 +29,11 @@ export interface Config {
   /** Seconds between cheap checks of the store for new, changed or deleted articles. */
   revalidateSeconds: number;
   hubUrl?: string;
+  /**
+   * PREVIEW_DRAFTS=1: drafts and future-dated articles are served too, each marked in its title
+   * (local preview with `npm start` only: the Lambda adapter refuses to start with it).
+   */
+  previewDrafts: boolean;
   store:
     | { kind: "folder"; dir: string }
     | { kind: "s3"; bucket: string; prefix: string; endpoint?: string; manifestKey?: string };
@@ -112,6 +117,13 @@ const EnvSchema = v.object({
   CACHE_MAX_AGE: v.optional(integer("CACHE_MAX_AGE", 0, 31_536_000), "300"),
   REVALIDATE_SECONDS: v.optional(integer("REVALIDATE_SECONDS", 0, 86_400), "60"),
   HUB_URL: v.optional(httpUrl("HUB_URL")),
+  PREVIEW_DRAFTS: v.optional(
+    v.pipe(
+      v.picklist(["0", "1", "true", "false"], "PREVIEW_DRAFTS must be 1 or 0 (true or false)"),
+      v.transform((value) => value === "1" || value === "true"),
+    ),
+    "0",
+  ),
   CONTENT_DIR: v.optional(text("CONTENT_DIR"), "./content"),
   CONTENT_BUCKET: v.optional(
     v.pipe(
@@ -182,6 +194,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     cacheMaxAge: e.CACHE_MAX_AGE,
     revalidateSeconds: e.REVALIDATE_SECONDS,
     ...(e.HUB_URL ? { hubUrl: e.HUB_URL } : {}),
+    previewDrafts: e.PREVIEW_DRAFTS,
     store: e.CONTENT_BUCKET
       ? {
           kind: "s3",

@@ -30,6 +30,9 @@ async function init(): Promise<Handler> {
   if (!env.SITE_URL)
     throw new ConfigError("SITE_URL (or SITE_URL_PARAMETER naming an SSM parameter) must be set");
   const config = loadConfig(env);
+  // Preview serves unpublished articles: it exists for `npm start` and never for the public site.
+  if (config.previewDrafts)
+    throw new ConfigError("PREVIEW_DRAFTS is for local preview only and cannot be set on Lambda");
   // Last-Modified counts from when this instance first served each document's bytes (a
   // Lambda cannot keep a file; see http/served.ts).
   const { app } = createRuntime(config, openStore(config), log, Date.now, {

@@ -37,6 +37,7 @@ export function createRuntime(
     now,
     background,
     ...(revisions ? { revisions } : {}),
+    preview: config.previewDrafts,
   });
   return { app: createApp({ config, catalog, log, now, ...(served ? { served } : {}) }), catalog };
 }

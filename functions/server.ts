@@ -58,6 +58,9 @@ function main(): void {
       url: `http://${shown}:${info.port}`,
       siteUrl: config.siteUrl,
       store: store.location,
+      ...(config.previewDrafts
+        ? { preview: "drafts and future-dated articles shown, marked" }
+        : {}),
     });
   });
   // Load the articles now so the first request is already warm and problems show at start-up.

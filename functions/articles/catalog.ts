@@ -36,6 +36,11 @@ export interface CatalogOptions {
    * invalidate() are still waited for. Default false (a request sees the check it triggered).
    */
   background?: boolean;
+  /**
+   * Local preview (PREVIEW_DRAFTS): drafts and future-dated articles are visible too, their
+   * titles marked `[Draft]` or `[Scheduled for …]`. Default false.
+   */
+  preview?: boolean;
   /** Compile steps (tests inject failing ones); default: the real ones. */
   steps?: CompileSteps;
   /** Bytes of compiled HTML kept in memory for serving (least recently used dropped first). */
@@ -98,6 +103,7 @@ export class Catalog {
       background: false,
       steps: undefined as unknown as CompileSteps,
       bodyCacheBytes: 32 * 1024 * 1024,
+      preview: false,
       ...options,
     };
   }
@@ -355,13 +361,10 @@ export class Catalog {
     this.#nextRelease = Number.POSITIVE_INFINITY;
     const visible: ArticleMeta[] = [];
     for (const meta of unique) {
-      if (meta.draft) continue;
       const time = meta.date.getTime();
-      if (time > now) {
-        this.#nextRelease = Math.min(this.#nextRelease, time);
-        continue;
-      }
-      visible.push(meta);
+      if (!meta.draft && time > now) this.#nextRelease = Math.min(this.#nextRelease, time);
+      if (!meta.draft && time <= now) visible.push(meta);
+      else if (this.#options.preview) visible.push(previewOf(meta));
     }
     visible.sort(newestFirst);
     let lastModified = 0;
@@ -370,7 +373,8 @@ export class Catalog {
     for (const meta of visible) {
       updated = Math.max(updated, meta.updated.getTime());
       lastModified = Math.max(lastModified, meta.modified.getTime(), meta.updated.getTime());
-      hash.update(`${meta.key}\u0000${meta.version}\u0000${meta.slug}\n`);
+      // The title too: a previewed article loses its mark when it goes live.
+      hash.update(`${meta.key}\u0000${meta.version}\u0000${meta.slug}\u0000${meta.title}\n`);
     }
     return {
       version: hash.digest("hex").slice(0, 16),
@@ -433,6 +437,12 @@ export class Catalog {
     this.#warned.add(key);
     this.#options.log.warn(message, fields);
   }
+}
+
+/** A draft or future-dated article as preview shows it: the same, with its title marked. */
+function previewOf(meta: ArticleMeta): ArticleMeta {
+  const mark = meta.draft ? "Draft" : `Scheduled for ${meta.date.toISOString().slice(0, 16)}Z`;
+  return { ...meta, title: `[${mark}] ${meta.title}` };
 }
 
 /**

@@ -373,6 +373,41 @@ describe("the synthesized handler on Function URL events (as CloudFront forwards
   });
 });
 
+describe("issue 12 routes and the preview switch in the shipped bundle", () => {
+  it("serves robots.txt and both sitemaps, listing every deployed article the feed lists", async () => {
+    const robots = text(await get("/robots.txt"));
+    expect(robots).toContain(`Sitemap: ${SITE_URL}/sitemap.xml`);
+    expect(robots).toContain(`Sitemap: ${SITE_URL}/news-sitemap.xml`);
+    expect(xmllint(text(await get("/sitemap.xml")))).toBe("");
+    const page = text(await get("/sitemaps/1.xml"));
+    const locs = [...page.matchAll(/<loc>([^<]*)<\/loc>/g)].map((m) => m[1]);
+    for (const url of await articleUrls("/feed.json", "limit=100")) expect(locs).toContain(url);
+    expect(xmllint(text(await get("/news-sitemap.xml")))).toBe("");
+  });
+
+  it("no synthesized function sets PREVIEW_DRAFTS, and the bundle refuses to start with it", async () => {
+    for (const resource of Object.values(synth.resources)) {
+      if (resource.Type !== "AWS::Lambda::Function") continue;
+      const env = (resource.Properties.Environment as { Variables?: object } | undefined)
+        ?.Variables;
+      expect(Object.keys(env ?? {})).not.toContain("PREVIEW_DRAFTS");
+    }
+    const host = await startLambdaHost(
+      synth.feedFunction.bundleFile,
+      synth.feedFunction.exportName,
+      functionEnv({ SITE_URL_PARAMETER: undefined, SITE_URL, PREVIEW_DRAFTS: "1" }),
+    );
+    try {
+      const result = await host.invoke({ path: "/feed.json" });
+      expect(result.statusCode).toBe(500);
+      expect(result.body).toBe("Internal server error\n");
+      expect(JSON.stringify(host.logs())).toMatch(/PREVIEW_DRAFTS is for local preview only/);
+    } finally {
+      await host.dispose();
+    }
+  });
+});
+
 describe("the synthesized environment, verbatim", () => {
   let ssm: SsmStub;
 
