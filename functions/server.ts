@@ -1,5 +1,5 @@
 import { watch } from "node:fs";
-import { serve } from "@hono/node-server";
+import { type Http2Bindings, type HttpBindings, serve } from "@hono/node-server";
 import { type Config, loadConfig } from "./config.ts";
 import { ConfigError } from "./errors.ts";
 import { jsonLogger, type Logger } from "./log.ts";
@@ -51,7 +51,20 @@ function main(): void {
       log,
     );
 
-  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+  // One request log line per request: `npm run subscribers` counts subscribers from these.
+  const fetch = async (request: Request, env: HttpBindings | Http2Bindings) => {
+    const response = await app.fetch(request, env);
+    log.info("request", {
+      time: new Date().toISOString(),
+      method: request.method,
+      path: new URL(request.url).pathname,
+      status: response.status,
+      ip: env.incoming?.socket.remoteAddress ?? "",
+      userAgent: request.headers.get("user-agent") ?? "",
+    });
+    return response;
+  };
+  const server = serve({ fetch, port: config.port, hostname: config.host }, (info) => {
     // Loopback by default: a development server is not for the network unless HOST says so.
     const shown = config.host.includes(":") ? `[${config.host}]` : config.host;
     log.info("Dateline is serving", {

@@ -54,6 +54,7 @@ import { manifestKeyFor } from "../functions/storage/manifest.ts";
 import { OperatorAlarms } from "./alarms.ts";
 import { functionRoleWithLogs, grantArticleRead } from "./grants.ts";
 import { type DatelineSettings, settingsFromContext } from "./settings.ts";
+import { SubscriberCounts } from "./subscribers.ts";
 import { WebSubPublisher } from "./websub.ts";
 
 /** Repository root (infra/..): the Lambda entry, lockfile and content/ are found from here. */
@@ -65,6 +66,8 @@ export const CONTENT_PREFIX = "articles/";
 export const MANIFEST_KEY = manifestKeyFor(CONTENT_PREFIX);
 /** The indexer's time limit; the event queue hides a message six times as long while it runs. */
 const INDEXER_TIMEOUT = Duration.minutes(5);
+/** Where CloudFront's standard logs go in the log bucket (read by the subscriber count). */
+export const CLOUDFRONT_LOG_PREFIX = "cloudfront/";
 /** Seconds between the function's cheap checks of the bucket for changed articles. */
 export const REVALIDATE_SECONDS = 60;
 /**
@@ -312,7 +315,7 @@ export class DatelineStack extends Stack {
       priceClass: PriceClass.PRICE_CLASS_100,
       enableLogging: true,
       logBucket,
-      logFilePrefix: "cloudfront/",
+      logFilePrefix: CLOUDFRONT_LOG_PREFIX,
       ...(customDomain
         ? {
             domainNames: [customDomain.domainName],
@@ -343,6 +346,15 @@ export class DatelineStack extends Stack {
           "Without dateline:customDomain the distribution uses the default *.cloudfront.net certificate, for which CloudFront fixes the minimum protocol (TLSv1); TLS_V1_2_2021 is set whenever a custom certificate is configured.",
       });
     }
+
+    // ---- Subscriber counts from the CloudFront logs (infra/subscribers.ts) --------------------
+
+    new SubscriberCounts(this, "SubscriberCounts", {
+      logBucket,
+      logPrefix: CLOUDFRONT_LOG_PREFIX,
+      distribution: this.distribution,
+      bundling,
+    });
 
     // ---- Site URL parameter ----------------------------------------------------------------
 

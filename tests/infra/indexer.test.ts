@@ -110,7 +110,7 @@ describe("article events", () => {
         Condition: { StringEquals: { "aws:SourceAccount": { Ref: "AWS::AccountId" } } },
       }),
     );
-    const rule = only("AWS::Events::Rule");
+    const rule = only("AWS::Events::Rule", { ScheduleExpression: "rate(1 hour)" });
     expect(statements).toContainEqual(
       expect.objectContaining({
         Effect: "Allow",
