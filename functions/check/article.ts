@@ -1,7 +1,7 @@
-import type { Article } from "../articles/article.ts";
-import { absoluteUrl, renderArticleHtml } from "../articles/html.ts";
-import { MAX_ARTICLE_BYTES, parseArticle } from "../articles/parse.ts";
-import { ArticleError } from "../errors.ts";
+import type { ArticleMeta } from "../articles/article.ts";
+import { compileArticle } from "../articles/compile.ts";
+import { absoluteUrl } from "../articles/html.ts";
+import { MAX_ARTICLE_BYTES } from "../articles/parse.ts";
 import { imageType } from "../feeds/xml-safe.ts";
 import type { StoredFile } from "../storage/store.ts";
 import { droppedUrls, whyDropped } from "./links.ts";
@@ -35,7 +35,7 @@ export interface CheckedArticle {
 }
 
 /**
- * Compiles one article as the server does (parse, validate, render) and reports, with lines,
+ * Compiles one article as the server does (compileArticle) and reports, with lines,
  * everything that keeps it from being served as written: parse and validation errors, unknown
  * fields (ignored, so a typo silently loses a value), URLs the renderer drops, an image with no
  * type the feeds can announce, an oversize file. Server warnings come back as warnings.
@@ -56,31 +56,25 @@ export function checkArticle(file: StoredFile, bytes: Uint8Array, siteUrl: strin
     return field ? map.fieldLine((field[1] as string).split(".")) : 1;
   };
 
-  let article: Article;
-  let warnings: string[];
-  try {
-    ({ article, warnings } = parseArticle(file, bytes));
-  } catch (error) {
-    const reasons =
-      error instanceof ArticleError ? error.reasons : [`cannot be compiled: ${String(error)}`];
-    for (const reason of reasons) at(lineOf(reason), reason);
+  // Compiled exactly as the catalog compiles (functions/articles/compile.ts).
+  const result = compileArticle(file, bytes, { siteUrl });
+  const markdown = !/\.txt$/i.test(file.key);
+  if (!result.ok) {
+    const bodyStage = ["render", "sanitize", "limit"].includes(result.stage);
+    for (const reason of result.error.split("; "))
+      at(bodyStage ? map.lineAt(map.bodyOffset) : lineOf(reason), reason);
     // The body's URLs are checked anyway, so one run lists everything to fix.
-    if (/\.md$/i.test(file.key)) checkBodyUrls(map, siteUrl, at);
+    if (markdown && !bodyStage) checkBodyUrls(map, siteUrl, at);
     return { problems };
   }
-  for (const warning of warnings) {
+  const { meta } = result;
+  for (const warning of result.warnings) {
     const unknown = /^(.+): unknown field ignored$/.exec(warning);
     if (unknown) at(lineOf(warning), `${unknown[1]}: unknown field (the server ignores it)`);
     else at(lineOf(warning), warning, "warning");
   }
-
-  try {
-    renderArticleHtml(article, siteUrl);
-  } catch (error) {
-    at(map.lineAt(map.bodyOffset), `body cannot be rendered: ${String(error)}`);
-  }
-  if (article.format === "markdown") checkBodyUrls(map, siteUrl, at);
-  checkFrontMatterUrls(article, siteUrl, (path, reason) => {
+  if (meta.format === "markdown") checkBodyUrls(map, siteUrl, at);
+  checkFrontMatterUrls(meta, siteUrl, (path, reason) => {
     // One author may be written as `author:` rather than a list.
     const line = map.fieldLine(path);
     at(line === 1 && path[0] === "authors" ? map.fieldLine(["author", "url"]) : line, reason);
@@ -88,15 +82,15 @@ export function checkArticle(file: StoredFile, bytes: Uint8Array, siteUrl: strin
 
   return {
     problems,
-    date: article.date,
+    date: meta.date,
     claim: {
       key: file.key,
-      date: article.date,
-      slug: article.slug,
-      id: article.id,
+      date: meta.date,
+      slug: meta.slug,
+      id: meta.id,
       slugLine: map.fieldLine(["slug"]),
       idLine: map.fieldLine(["id"]),
-      draft: article.draft,
+      draft: meta.draft,
     },
   };
 }
@@ -119,7 +113,7 @@ export function oversize(bytes: number): string {
 
 /** Front matter URLs the feeds drop: image, attachments and author links. */
 function checkFrontMatterUrls(
-  article: Article,
+  article: ArticleMeta,
   siteUrl: string,
   report: (path: string[], reason: string) => void,
 ): void {

@@ -1,52 +1,40 @@
-import { Marked, type Token } from "marked";
 import { absoluteUrl } from "../articles/html.ts";
+import { markdownToHtml } from "../articles/markdown.ts";
 
 /** A URL the HTML sanitizer would drop, and where it is in the body. */
 export interface DroppedUrl {
-  /** Offset in the body. */
+  /** Offset in the body (where the URL is written, or 0 when it cannot be found). */
   offset: number;
   url: string;
   reason: string;
 }
 
-// The same Markdown options as the renderer (functions/articles/html.ts), for the same tokens.
-const markdown = new Marked({ gfm: true, breaks: false, async: false });
-/** URL attributes the sanitizer resolves in raw HTML (see URL_ATTRIBUTES in html.ts). */
-const HTML_URL = /\s(href|src|poster|cite)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))/gi;
+/** Elements whose URL attributes the sanitizer keeps only when they are safe (html.ts). */
+const TAG = /<(a|img|video|audio|source|blockquote|q|del|ins)\b([^>]*)>/gi;
+const URL_ATTRIBUTE = /\s(href|src|poster|cite)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))/gi;
 
 /**
- * Every link and image URL of a Markdown body (Markdown syntax and raw HTML attributes) that
- * the renderer cannot keep: an unsafe scheme (javascript:, data:, …) or a URL that cannot be
- * resolved against the site. Such a URL is silently removed from feeds and pages.
+ * Every link and image URL of a Markdown body (Markdown syntax and raw HTML alike, as the
+ * server's Markdown engine renders them) that the sanitizer cannot keep: an unsafe scheme
+ * (javascript:, data:, …) or a URL that cannot be resolved against the site. Such a URL is
+ * silently removed from feeds and pages.
  */
 export function droppedUrls(body: string, siteUrl: string): DroppedUrl[] {
   const found: DroppedUrl[] = [];
   let cursor = 0;
-  const locate = (raw: string, fallback: string) => {
-    let at = body.indexOf(raw, cursor);
-    if (at === -1) at = body.indexOf(fallback, cursor);
-    if (at === -1) at = body.indexOf(fallback);
-    if (at !== -1) cursor = at;
-    return Math.max(at, 0);
-  };
-  const check = (url: string, kind: "link" | "source", offset: number) => {
-    const reason = whyDropped(url, siteUrl, kind);
-    if (reason) found.push({ offset, url, reason });
-  };
-  const tokens = markdown.lexer(body);
-  markdown.walkTokens(tokens, (token: Token) => {
-    if (token.type === "link" || token.type === "image") {
-      const at = locate(token.raw, token.href);
-      check(token.href, token.type === "link" ? "link" : "source", at);
-    } else if (token.type === "html") {
-      const at = locate(token.raw, token.raw);
-      for (const m of token.raw.matchAll(HTML_URL)) {
-        const name = (m[1] as string).toLowerCase();
-        const value = decodeEntities(m[2] ?? m[3] ?? m[4] ?? "");
-        check(value, name === "href" ? "link" : "source", at + (m.index ?? 0));
-      }
+  for (const tag of markdownToHtml(body).matchAll(TAG)) {
+    for (const attribute of (tag[2] ?? "").matchAll(URL_ATTRIBUTE)) {
+      const name = (attribute[1] as string).toLowerCase();
+      const url = decodeEntities(attribute[2] ?? attribute[3] ?? attribute[4] ?? "");
+      const reason = whyDropped(url, siteUrl, name === "href" ? "link" : "source");
+      if (!reason) continue;
+      // Found in the source from the last one on: URLs render in the order they are written.
+      let at = body.indexOf(url, cursor);
+      if (at === -1) at = body.indexOf(url);
+      if (at !== -1) cursor = at + 1;
+      found.push({ offset: Math.max(at, 0), url, reason });
     }
-  });
+  }
   return found;
 }
 
@@ -78,8 +66,10 @@ function decodeEntities(value: string): string {
     .replace(/&#x([0-9a-f]{1,6});?/gi, (_, hex: string) => codePoint(Number.parseInt(hex, 16)))
     .replace(/&#(\d{1,7});?/g, (_, dec: string) => codePoint(Number(dec)))
     .replace(/&colon;/gi, ":")
-    .replace(/&amp;/gi, "&")
-    .replace(/&quot;/gi, '"');
+    .replace(/&quot;/gi, '"')
+    .replace(/&lt;/gi, "<")
+    .replace(/&gt;/gi, ">")
+    .replace(/&amp;/gi, "&");
 }
 
 function codePoint(code: number): string {
