@@ -12,6 +12,7 @@ import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import { build } from "esbuild";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseArticle } from "../../functions/articles/parse.ts";
+import { cloudFrontLog, gz, LOG_FILES as SUBSCRIBER_LOGS } from "../subscribers/fixtures.ts";
 import type { Resolver } from "../support/cfn-resolve.ts";
 import { type Edge, type Invalidation, startEdge } from "../support/cloudfront-edge.ts";
 import { type Hub, startHub } from "../support/hub.ts";
@@ -402,6 +403,53 @@ describe("issue 12 routes and the preview switch in the shipped bundle", () => {
       expect(result.statusCode).toBe(500);
       expect(result.body).toBe("Internal server error\n");
       expect(JSON.stringify(host.logs())).toMatch(/PREVIEW_DRAFTS is for local preview only/);
+    } finally {
+      await host.dispose();
+    }
+  });
+});
+
+describe("the synthesized subscriber job on CloudFront log files", () => {
+  it("reads the day's gzipped log files from the log bucket and writes the EMF metrics", async () => {
+    const ids = Object.entries(synth.resources)
+      .filter(([, r]) => r.Type === "AWS::Lambda::Function")
+      .filter(([, r]) => JSON.stringify(r.Properties.Environment ?? {}).includes("LOG_BUCKET"))
+      .map(([id]) => id);
+    expect(ids).toHaveLength(1);
+    const job = synth.artifact(ids[0] as string);
+    const env: Record<string, string> = { ...s3.env };
+    for (const [name, value] of Object.entries(job.environment)) {
+      if (typeof value === "string") env[name] = value;
+      else if (name === "LOG_BUCKET") env[name] = s3.bucket;
+      else if (name === "DISTRIBUTION_ID") env[name] = "EDFDVBD6EXAMPLE";
+      else throw new Error(`${name} is a CloudFormation expression the test cannot resolve`);
+    }
+    for (const [hour, fetches] of Object.entries(SUBSCRIBER_LOGS)) {
+      await s3.put(
+        `${env.LOG_PREFIX}EDFDVBD6EXAMPLE.${hour}.a1b2c3d4.gz`,
+        gz(cloudFrontLog(fetches)),
+      );
+    }
+    const host = await startLambdaHost(job.bundleFile, job.exportName, env);
+    try {
+      const { result } = await host.invokeEvent({
+        "detail-type": "Scheduled Event",
+        source: "aws.events",
+        time: "2026-06-01T02:30:00Z",
+        detail: {},
+      });
+      expect(result).toEqual({ day: "2026-05-31", files: 3, fetches: 17, feeds: 3 });
+      const metrics = host
+        .logs()
+        .filter((l) => "_aws" in l)
+        .map(({ _aws, ...rest }) => rest);
+      expect(metrics).toContainEqual({ Feed: "/feed.xml", Subscribers: 183 });
+      expect(metrics).toContainEqual({ Aggregator: "Feedly", Subscribers: 45 });
+      expect(metrics).toContainEqual({ Site: "all feeds", Subscribers: 192 });
+      const emf = host.logs().find((l) => "_aws" in l) as {
+        _aws: { CloudWatchMetrics: { Namespace: string }[] };
+      };
+      expect(emf._aws.CloudWatchMetrics[0]?.Namespace).toBe(env.METRIC_NAMESPACE);
     } finally {
       await host.dispose();
     }

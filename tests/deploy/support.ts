@@ -64,6 +64,8 @@ export interface Synthesized {
   };
   /** The SSM parameter holding the site URL (absent with a custom domain). */
   siteUrlParameterName: string | undefined;
+  /** Any synthesized function by logical id, located like the feed function. */
+  artifact(logicalId: string): FunctionArtifact;
 }
 
 /**
@@ -214,6 +216,7 @@ export async function locate(outDir: string): Promise<Synthesized> {
       destinationPrefix: String(deployment.DestinationBucketKeyPrefix ?? ""),
     },
     siteUrlParameterName: parameter === undefined ? undefined : String(parameter.Properties.Name),
+    artifact: artifactOf,
   };
   for (const fn of [feedFunction, indexerFunction, websubFunction])
     if (fn) assemblies.set(fn, synthesized);
