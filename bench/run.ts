@@ -617,5 +617,6 @@ printContent(await benchContent("content", flags.quick ? 5 : 30, flags.quick ? 3
 if (bundleLines.length) console.log(`\n${bundleLines.join("\n")}`);
 // The DynamoDB index of issue 10 (not yet serving): its own figures (bench/index.ts).
 await import("./index.ts");
+await import("./lambda-warm.ts");
 console.log(`\nTargets\n${verdicts.map((v) => `  ${v}`).join("\n")}`);
 console.log(`(load average at the end: ${load()})`);
