@@ -21,7 +21,7 @@ function main(): void {
     }
     throw error;
   }
-  const store = openStore(config);
+  const store = openStore(config, log);
   // Timed checks in the background: a request never waits for a folder scan (seconds at
   // 100,000 files); changes the watcher sees are still waited for.
   // Survives restarts: when each feed's bytes were first served, and each article's last seen

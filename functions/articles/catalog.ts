@@ -8,6 +8,7 @@ import { type CompileSteps, compileArticle, failed } from "./compile.ts";
 import type { CompileResult } from "./compiled.ts";
 import { articleId, keyHash } from "./ids.ts";
 import { contentHash, type RevisionLog, recordOf, revise } from "./revisions.ts";
+import { MAX_ARTICLE_BYTES } from "./limits.ts";
 
 /** The articles visible right now, newest first, and what HTTP caching needs to know of them. */
 export interface Snapshot {
@@ -191,7 +192,8 @@ export class Catalog {
   async #readAndCompile(file: StoredFile): Promise<CompileResult | undefined> {
     let bytes: Uint8Array;
     try {
-      bytes = await this.#store.read(file.key);
+      // Too big by its listed size: refused without reading a byte (a 3 GB sparse file).
+      bytes = file.size > MAX_ARTICLE_BYTES ? new Uint8Array(0) : await this.#store.read(file.key);
     } catch (error) {
       if (error instanceof NotFoundError) return undefined; // removed between list and read
       // The store is down (not this file): the whole check fails and the last good state stays.

@@ -4,13 +4,14 @@ import type { Article, Attachment, Person } from "./article.ts";
 import { parseArticleDate } from "./dates.ts";
 import { parseYaml, splitFrontMatter } from "./frontmatter.ts";
 import { articleId, keyHash } from "./ids.ts";
+import { MAX_ARTICLE_BYTES } from "./limits.ts";
 import { markdownToHtml } from "./markdown.ts";
 import { type FrontMatter, validateFrontMatter } from "./schema.ts";
 import { decodeArticle, slugify, squash, stripXmlIllegal, truncateWords } from "./text.ts";
 import { creditSource, deriveHeadline, looksLikeWire, parseWire } from "./wire.ts";
 
-/** Articles above this size are refused (a long feature is ~50 KB). */
-export const MAX_ARTICLE_BYTES = 1024 * 1024;
+export { MAX_ARTICLE_BYTES };
+
 const SUMMARY_MAX = 280;
 /**
  * Text looked at to derive a title or summary: far more than they keep, and a bound on the work,
