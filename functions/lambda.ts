@@ -3,6 +3,7 @@ import { loadConfig } from "./config.ts";
 import { ConfigError } from "./errors.ts";
 import { lambdaHandler } from "./http/lambda-adapter.ts";
 import { MemoryServedLog } from "./http/served.ts";
+import { badEvent, eventProblem } from "./lambda-event.ts";
 import { jsonLogger } from "./log.ts";
 import { cameThroughOrigin, originAuthOf } from "./origin.ts";
 import { createRuntime } from "./runtime.ts";
@@ -65,6 +66,9 @@ export const handler: Handler = async (event, context) => {
       isBase64Encoded: false,
     };
   }
+  // A malformed event (a test invoke, a misrouted trigger) is the caller's fault: 400, no throw.
+  const problem = eventProblem(event);
+  if (problem) return badEvent(problem);
   ready ??= init().catch((error: unknown) => {
     ready = undefined; // a failed cold start is retried on the next event
     throw error;
@@ -89,5 +93,15 @@ export const handler: Handler = async (event, context) => {
       isBase64Encoded: false,
     };
   }
-  return app(event, context);
+  try {
+    return await app(event, context);
+  } catch (error) {
+    log.error("request failed", { reason: error instanceof Error ? error.message : String(error) });
+    return {
+      statusCode: 500,
+      headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" },
+      body: "Internal server error\n",
+      isBase64Encoded: false,
+    };
+  }
 };

@@ -235,6 +235,59 @@ describe("Lambda handler with API Gateway v2 events", () => {
   });
 });
 
+describe("Lambda handler with malformed events: 400, no-store, never a 500 or a throw", () => {
+  const get = httpEvent({ path: "/feed.xml" });
+  const { requestContext } = get;
+  it.each([
+    ["null", null],
+    ["a string", "GET /feed.xml"],
+    ["an array", [get]],
+    ["an empty object", {}],
+    ["no requestContext", { ...get, requestContext: undefined }],
+    ["no http method", { ...get, requestContext: { ...requestContext, http: {} } }],
+    [
+      "a numeric method",
+      {
+        ...get,
+        requestContext: { ...requestContext, http: { ...requestContext.http, method: 1 } },
+      },
+    ],
+    ["no rawPath", { ...get, rawPath: undefined }],
+    ["a relative rawPath", { ...get, rawPath: "feed.xml" }],
+    ["a numeric rawQueryString", { ...get, rawQueryString: 5 }],
+    ["headers as a list", { ...get, headers: ["accept"] }],
+    ["a numeric header", { ...get, headers: { accept: 1 } }],
+    ["cookies as a string", { ...get, cookies: "a=1" }],
+    ["isBase64Encoded as a string", { ...get, isBase64Encoded: "true" }],
+    [
+      "invalid base64 flagged as base64",
+      { ...get, body: "%%% not base64 %%%", isBase64Encoded: true },
+    ],
+    ["a GET with a body", { ...get, body: "hello" }],
+    [
+      "a HEAD with a body",
+      { ...httpEvent({ method: "HEAD", path: "/feed.xml" }), body: "aGk=", isBase64Encoded: true },
+    ],
+    ["a numeric body", { ...get, body: 42 }],
+  ])("%s", async (_name, event) => {
+    const result = (await handler(event as never, lambdaContext())) as {
+      statusCode: number;
+      headers: Record<string, string>;
+      body: string;
+    };
+    expect(result.statusCode).toBe(400);
+    expect(result.headers["cache-control"]).toBe("no-store");
+    expect(result.headers["content-type"]).toBe("text/plain; charset=utf-8");
+    expect(result.body).toMatch(/^Bad request: .{1,80}\n$/);
+  });
+
+  it("a well-formed event without headers, query or cookies still serves", async () => {
+    const { headers: _headers, cookies: _cookies, ...bare } = get;
+    const result = await invoke(handler, { ...bare, rawQueryString: "" } as APIGatewayProxyEventV2);
+    expect(result.statusCode).toBe(200);
+  });
+});
+
 describe("Lambda cold starts", () => {
   afterEach(() => {
     vi.mocked(console.error).mockClear();
