@@ -35,23 +35,36 @@ export function pageOf(
   limit: number,
   before?: Cursor,
 ): { items: ArticleMeta[]; next?: ArticleMeta } {
-  let start = 0;
-  if (before) {
-    // Binary search for the first article strictly after the cursor in newest-first order.
-    const cursor = { date: new Date(before.seconds * 1000), slug: before.slug };
-    let lo = 0;
-    let hi = articles.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (newestFirst(articles[mid] as ArticleMeta, cursor) <= 0) lo = mid + 1;
-      else hi = mid;
-    }
-    start = lo;
-  }
+  const start = before ? startAfter(articles, before) : 0;
   const items = articles.slice(start, start + limit);
   const hasMore = start + limit < articles.length;
   const last = items[items.length - 1];
   return { items, ...(hasMore && last ? { next: last } : {}) };
+}
+
+/** Index of the first article strictly after the cursor in newest-first order (binary search). */
+function startAfter(articles: ArticleMeta[], before: Cursor): number {
+  const cursor = { date: new Date(before.seconds * 1000), slug: before.slug };
+  let lo = 0;
+  let hi = articles.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (newestFirst(articles[mid] as ArticleMeta, cursor) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The cursor naming the same page as `before` by an article of `articles`: `before` itself when
+ * it names one (canonical), else the article just above its position, or undefined for the
+ * first page. Pages are cached per cursor: only canonical cursors (at most one per article) may
+ * get an entry, whatever values clients invent.
+ */
+export function canonicalCursor(articles: ArticleMeta[], before: Cursor): string | undefined {
+  const start = startAfter(articles, before);
+  const above = articles[start - 1];
+  return above ? cursorAfter(above) : undefined;
 }
 
 export interface FeedRequest {

@@ -5,7 +5,7 @@ import { slugify } from "../articles/text.ts";
 import type { Config } from "../config.ts";
 import { NotFoundError, toHttpError } from "../errors.ts";
 import { renderAtom } from "../feeds/atom.ts";
-import { buildFeed, type Cursor, pageOf } from "../feeds/build.ts";
+import { buildFeed, type Cursor, canonicalCursor, pageOf } from "../feeds/build.ts";
 import { renderIsolated } from "../feeds/isolate.ts";
 import { renderJson } from "../feeds/json.ts";
 import { renderOpml } from "../feeds/opml.ts";
@@ -25,7 +25,12 @@ import {
   sitemapPageNumber,
 } from "../sitemaps/sitemap.ts";
 import { parseBefore, parseLimit, parseOpmlFormat } from "./query.ts";
-import { type Representation, represent, VersionedCache } from "./representation.ts";
+import {
+  type Representation,
+  represent,
+  representationBytes,
+  VersionedCache,
+} from "./representation.ts";
 import { plain, respond } from "./respond.ts";
 import { lastModifiedFor, MemoryServedLog, type ServedLog } from "./served.ts";
 
@@ -80,7 +85,7 @@ const MAX_REMEMBERED = 2_000;
  * the local server (@hono/node-server), and tests call `app.request()` directly.
  */
 export function createApp({ config, catalog, log, now = Date.now, served }: AppDeps): Hono {
-  const reps = new VersionedCache<Representation>();
+  const reps = new VersionedCache<Representation>(representationBytes);
   // Bytes can change with no newer article date (an article deleted, a next link appearing, a
   // new SITE_URL or site title): Last-Modified must still move, or If-Modified-Since pollers
   // would be told "304" for new bytes (see lastModifiedFor).
@@ -108,6 +113,29 @@ export function createApp({ config, catalog, log, now = Date.now, served }: AppD
     return before ? { limit, before, explicitLimit } : { limit, explicitLimit };
   };
 
+  /**
+   * A `before` cursor that names no article of the scope is redirected to the one that does
+   * (same page): cache entries exist only for canonical cursors, so invented values cannot grow
+   * memory or make each request render and compress a fresh page.
+   */
+  const nonCanonical = (url: URL, articles: ArticleMeta[]): Response | undefined => {
+    const { before } = paging(url);
+    if (!before) return undefined;
+    const canonical = canonicalCursor(articles, before);
+    if (canonical === `${before.seconds}-${before.slug}`) return undefined;
+    const target = new URLSearchParams(url.search);
+    if (canonical) target.set("before", canonical);
+    else target.delete("before");
+    const query = target.toString();
+    return new Response(null, {
+      status: 302,
+      headers: {
+        location: `${url.pathname}${query ? `?${query}` : ""}`,
+        "cache-control": "no-store",
+      },
+    });
+  };
+
   const app = new Hono({ strict: true });
 
   app.use(async (c, next) => {
@@ -122,6 +150,8 @@ export function createApp({ config, catalog, log, now = Date.now, served }: AppD
     format: FormatName,
     url: URL,
   ) => {
+    const redirect = nonCanonical(url, scope.articles);
+    if (redirect) return redirect;
     const { limit, before, explicitLimit } = paging(url);
     const documentPath = `${scope.path}/${format}`;
     const key = `${documentPath}|${limit}${explicitLimit ? "!" : ""}|${before ? `${before.seconds}-${before.slug}` : ""}`;
@@ -204,6 +234,8 @@ export function createApp({ config, catalog, log, now = Date.now, served }: AppD
   ) => {
     route(prefix || "/", (req, snap, params, url) => {
       const scope = find(snap, params.name);
+      const redirect = nonCanonical(url, scope.articles);
+      if (redirect) return Promise.resolve(redirect);
       // Same query rules as the feeds: the page lists what its feeds list, and pages the same way.
       const { limit, before } = paging(url);
       const shown = pageOf(scope.articles, limit, before);

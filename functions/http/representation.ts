@@ -11,8 +11,8 @@ export interface Representation {
   cacheControl: string;
   /** Extra headers (e.g. WebSub `Link`). */
   headers?: Record<string, string>;
-  /** Compressed variants, filled on first use. */
-  encoded: Partial<Record<Exclude<Encoding, "identity">, Buffer>>;
+  /** Compressed variants, started on first use (concurrent requests share one compression). */
+  encoded: Partial<Record<Exclude<Encoding, "identity">, Promise<Buffer>>>;
 }
 
 /** Wraps rendered text as a Representation with a strong ETag from its bytes. */
@@ -37,43 +37,84 @@ export function represent(
 }
 
 /** The bytes and ETag to send for an encoding (variants get their own strong ETag). */
-export function variant(rep: Representation, encoding: Encoding): { body: Buffer; etag: string } {
+export async function variant(
+  rep: Representation,
+  encoding: Encoding,
+): Promise<{ body: Buffer; etag: string }> {
   if (encoding === "identity") return { body: rep.body, etag: rep.etag };
   rep.encoded[encoding] ??= compress(rep.body, encoding);
-  return { body: rep.encoded[encoding], etag: `${rep.etag.slice(0, -1)}-${encoding}"` };
+  return { body: await rep.encoded[encoding], etag: variantEtag(rep, encoding) };
+}
+
+/** The strong ETag of an encoding's bytes, known without compressing anything. */
+export function variantEtag(rep: Representation, encoding: Encoding): string {
+  return encoding === "identity" ? rep.etag : `${rep.etag.slice(0, -1)}-${encoding}"`;
+}
+
+/**
+ * Memory a representation may come to hold: its body plus both compressed variants, each at
+ * most about the body's size (compression never grows text by more than a few bytes).
+ */
+export function representationBytes(rep: Representation): number {
+  return 3 * rep.body.byteLength + 1024;
 }
 
 /**
  * Values rendered for the current content version. Everything is dropped when the version
- * changes; the size bound keeps odd query combinations from growing memory.
+ * changes; entries are bounded by their bytes (oldest use dropped first), so no mix of query
+ * values can grow memory past `maxBytes`.
  */
 export class VersionedCache<T> {
   #version = "";
-  readonly #entries = new Map<string, Promise<T>>();
-  readonly #max: number;
+  readonly #entries = new Map<string, { value: Promise<T>; bytes: number }>();
+  #bytes = 0;
+  readonly #maxBytes: number;
+  readonly #sizeOf: (value: T) => number;
 
-  constructor(max = 2_000) {
-    this.#max = max;
+  constructor(sizeOf: (value: T) => number, maxBytes = 64 * 1024 * 1024) {
+    this.#sizeOf = sizeOf;
+    this.#maxBytes = maxBytes;
+  }
+
+  /** Bytes held by the entries rendered so far. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  get size(): number {
+    return this.#entries.size;
   }
 
   /** The cached value for `key` at `version`, rendering it on a miss. */
   get(version: string, key: string, render: () => Promise<T>): Promise<T> {
     if (version !== this.#version) {
       this.#entries.clear();
+      this.#bytes = 0;
       this.#version = version;
     }
-    let entry = this.#entries.get(key);
-    if (!entry) {
-      entry = render();
-      entry.catch(() => {
-        if (this.#entries.get(key) === entry) this.#entries.delete(key);
-      });
-      this.#entries.set(key, entry);
-      if (this.#entries.size > this.#max) {
-        const oldest = this.#entries.keys().next().value;
-        if (oldest !== undefined) this.#entries.delete(oldest);
-      }
+    const hit = this.#entries.get(key);
+    if (hit) {
+      this.#entries.delete(key);
+      this.#entries.set(key, hit);
+      return hit.value;
     }
-    return entry;
+    const entry = { value: render(), bytes: 0 };
+    this.#entries.set(key, entry);
+    entry.value.then(
+      (value) => {
+        if (this.#entries.get(key) !== entry) return;
+        entry.bytes = this.#sizeOf(value);
+        this.#bytes += entry.bytes;
+        for (const [oldKey, old] of this.#entries) {
+          if (this.#bytes <= this.#maxBytes) break;
+          this.#entries.delete(oldKey);
+          this.#bytes -= old.bytes;
+        }
+      },
+      () => {
+        if (this.#entries.get(key) === entry) this.#entries.delete(key);
+      },
+    );
+    return entry.value;
   }
 }

@@ -1,6 +1,6 @@
 import { isNotModified } from "./conditional.ts";
 import { negotiateEncoding } from "./encoding.ts";
-import { type Representation, variant } from "./representation.ts";
+import { type Representation, variant, variantEtag } from "./representation.ts";
 
 /** Bodies of responses built from cached representations, by response (see knownBody). */
 const bodies = new WeakMap<Response, Buffer>();
@@ -14,9 +14,9 @@ export function knownBody(response: Response): Buffer | undefined {
  * Answers a GET/HEAD for a representation: picks the encoding, answers 304 when the client's
  * validators match, else 200 with the (cached) bytes.
  */
-export function respond(request: Request, rep: Representation): Response {
+export async function respond(request: Request, rep: Representation): Promise<Response> {
   const encoding = negotiateEncoding(request.headers.get("accept-encoding") ?? undefined);
-  const { body, etag } = variant(rep, encoding);
+  const etag = variantEtag(rep, encoding);
   const headers = new Headers({
     "cache-control": rep.cacheControl,
     etag,
@@ -33,6 +33,7 @@ export function respond(request: Request, rep: Representation): Response {
     rep.lastModified,
   );
   if (notModified) return new Response(null, { status: 304, headers });
+  const { body } = await variant(rep, encoding);
   headers.set("content-type", rep.contentType);
   headers.set("content-length", String(body.byteLength));
   headers.set("x-content-type-options", "nosniff");

@@ -32,8 +32,10 @@ interface JsonPage {
   feed_url: string;
 }
 
+/** The JSON page at `path`, following a redirect to a canonical cursor as readers do. */
 async function json(site: AppSite, path: string): Promise<JsonPage> {
-  const res = await site.get(path);
+  let res = await site.get(path);
+  if (res.status === 302) res = await site.get(res.headers.get("location") ?? "");
   expect(res.status, path).toBe(200);
   return (await res.json()) as JsonPage;
 }
@@ -226,6 +228,11 @@ describe("paging", () => {
     expect(first.next_url).toMatch(/before=\d+-a-05$/);
     await content.remove("a-05.md");
     site.catalog.invalidate();
+    // The cursor names no article any more: redirected to the one that names the same page.
+    const stale = await site.get((first.next_url as string).replace(SITE, ""));
+    expect(stale.status).toBe(302);
+    expect(stale.headers.get("cache-control")).toBe("no-store");
+    expect(stale.headers.get("location")).toMatch(/^\/feed\.json\?limit=2&before=\d+-a-06$/);
     const second = await json(site, (first.next_url as string).replace(SITE, ""));
     expect(second.items.map((i) => i.url.replace(`${SITE}/articles/`, ""))).toEqual([
       "a-04",
@@ -252,9 +259,28 @@ describe("paging", () => {
     const { site } = await siteWith(manyArticles(4));
     const all = await json(site, "/feed.json?limit=4");
     expect(all.next_url).toBeUndefined();
+    const past = await site.get("/feed.json?before=1000000-a-01");
+    expect(past.headers.get("location")).toMatch(/^\/feed\.json\?before=\d+-a-01$/);
     const empty = await json(site, "/feed.json?before=1000000-a-01");
     expect(empty.items).toEqual([]);
     expect(empty.next_url).toBeUndefined();
+  });
+
+  it("invented cursors create no cache entries: each is redirected to a canonical one", async () => {
+    const { site } = await siteWith(manyArticles(6));
+    const canonical = (await json(site, "/feed.json?limit=2")).next_url as string;
+    const answers = new Set<string>();
+    for (let i = 0; i < 200; i++) {
+      const res = await site.get(`/feed.xml?limit=2&before=${1_800_000_000 + i}-x${i}`);
+      expect(res.status).toBe(302);
+      answers.add(res.headers.get("location") ?? "");
+    }
+    // Every cursor newer than all articles names the first page.
+    expect([...answers]).toEqual(["/feed.xml?limit=2"]);
+    const list = await site.get("/?before=1-zzz");
+    expect(list.status).toBe(302);
+    expect(list.headers.get("location")).toMatch(/^\/\?before=\d+-a-01$/);
+    expect(canonical).toMatch(/before=\d+-a-05$/);
   });
 
   it("HTML list pages page like the feeds, with an older-articles link", async () => {
