@@ -18,6 +18,7 @@ export interface Runtime {
  * checks run behind the current snapshot (the local server, whose watcher reports changes).
  * `served` and `revisions`: what the adapter remembers of earlier answers and article contents
  * (see http/served.ts and articles/revisions.ts).
+ * `forcedWaitMs`: how long a request waits for a check the watcher forced.
  */
 export function createRuntime(
   config: Config,
@@ -28,7 +29,13 @@ export function createRuntime(
     background = false,
     served,
     revisions,
-  }: { background?: boolean; served?: ServedLog; revisions?: RevisionLog } = {},
+    forcedWaitMs,
+  }: {
+    background?: boolean;
+    served?: ServedLog;
+    revisions?: RevisionLog;
+    forcedWaitMs?: number;
+  } = {},
 ): Runtime {
   const catalog = new Catalog(store, {
     siteUrl: config.siteUrl,
@@ -38,6 +45,7 @@ export function createRuntime(
     background,
     ...(revisions ? { revisions } : {}),
     preview: config.previewDrafts,
+    ...(forcedWaitMs !== undefined ? { forcedWaitMs } : {}),
   });
   return { app: createApp({ config, catalog, log, now, ...(served ? { served } : {}) }), catalog };
 }

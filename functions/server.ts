@@ -1,11 +1,11 @@
-import { watch } from "node:fs";
 import { type Http2Bindings, type HttpBindings, serve } from "@hono/node-server";
 import { type Config, loadConfig } from "./config.ts";
 import { ConfigError } from "./errors.ts";
-import { jsonLogger, type Logger } from "./log.ts";
+import { jsonLogger } from "./log.ts";
 import { createRuntime } from "./runtime.ts";
 import { openStore } from "./storage/open.ts";
 import { StateFile } from "./storage/state-file.ts";
+import { watchFolder } from "./storage/watch.ts";
 import { snapshotNotifier } from "./websub/notify.ts";
 
 /** Local adapter: the same app on Node's HTTP server, reloading content when files change. */
@@ -23,12 +23,14 @@ function main(): void {
   }
   const store = openStore(config, log);
   // Timed checks in the background: a request never waits for a folder scan (seconds at
-  // 100,000 files); changes the watcher sees are still waited for.
+  // 100,000 files). A request waits at most 50 ms for a check the watcher forced (a small change
+  // shows at once; thousands of changed files never hold a request up).
   // Survives restarts: when each feed's bytes were first served, and each article's last seen
   // content (an edit without `updated:` is dated, a restart invents none).
   const state = new StateFile(config.stateFile, log);
   const { app, catalog } = createRuntime(config, store, log, Date.now, {
     background: true,
+    forcedWaitMs: 50,
     served: state.served,
     revisions: state.revisions,
   });
@@ -81,32 +83,16 @@ function main(): void {
     (s) => log.info("articles loaded", { count: s.articles.length }),
     (error: Error) => log.error("articles could not be loaded yet", { reason: error.message }),
   );
+  // Open keep-alive connections (or a request stuck on a bad file) must not keep a stopped
+  // server alive: give in-flight requests a moment, then exit.
   const stop = () => {
     state.flush();
     server.close(() => process.exit(0));
+    if ("closeIdleConnections" in server) server.closeIdleConnections();
+    setTimeout(() => process.exit(0), 2_000).unref();
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
-}
-
-/** Marks the catalog stale on any change under the folder (debounced). */
-function watchFolder(dir: string, onChange: () => void, log: Logger): void {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    const watcher = watch(dir, { recursive: true, persistent: false }, () => {
-      clearTimeout(timer);
-      timer = setTimeout(onChange, 50);
-    });
-    watcher.on("error", (error) =>
-      log.warn("content watcher stopped; changes show after REVALIDATE_SECONDS", {
-        reason: error.message,
-      }),
-    );
-  } catch (error) {
-    log.warn("cannot watch the content folder; changes show after REVALIDATE_SECONDS", {
-      reason: (error as Error).message,
-    });
-  }
 }
 
 main();

@@ -7,8 +7,8 @@ import type { Article, ArticleMeta } from "./article.ts";
 import { type CompileSteps, compileArticle, failed } from "./compile.ts";
 import type { CompileResult } from "./compiled.ts";
 import { articleId, keyHash } from "./ids.ts";
-import { contentHash, type RevisionLog, recordOf, revise } from "./revisions.ts";
 import { MAX_ARTICLE_BYTES } from "./limits.ts";
+import { contentHash, type RevisionLog, recordOf, revise } from "./revisions.ts";
 
 /** The articles visible right now, newest first, and what HTTP caching needs to know of them. */
 export interface Snapshot {
@@ -42,6 +42,11 @@ export interface CatalogOptions {
    * titles marked `[Draft]` or `[Scheduled for …]`. Default false.
    */
   preview?: boolean;
+  /**
+   * With `background`, how long a request waits for a check forced by invalidate() before it is
+   * answered from the current snapshot (the check goes on). Default: until the check is done.
+   */
+  forcedWaitMs?: number;
   /** Compile steps (tests inject failing ones); default: the real ones. */
   steps?: CompileSteps;
   /** Bytes of compiled HTML kept in memory for serving (least recently used dropped first). */
@@ -103,6 +108,7 @@ export class Catalog {
       concurrency: 16,
       background: false,
       steps: undefined as unknown as CompileSteps,
+      forcedWaitMs: Number.POSITIVE_INFINITY,
       bodyCacheBytes: 32 * 1024 * 1024,
       preview: false,
       ...options,
@@ -129,7 +135,8 @@ export class Catalog {
       }
       // Once loaded, a check cannot reject (failures keep the last good state), so one left
       // running in the background never goes unhandled.
-      if (!this.#options.background || !this.#loaded || forced) await this.#refreshing;
+      if (!this.#options.background || !this.#loaded) await this.#refreshing;
+      else if (forced) await waitAtMost(this.#refreshing, this.#options.forcedWaitMs);
     }
     if (!this.#loaded) {
       // Cold and the last check failed (we are inside its retry window): an empty snapshot
@@ -474,6 +481,22 @@ export function newestFirst(
 ): number {
   const bySecond = Math.floor(b.date.getTime() / 1000) - Math.floor(a.date.getTime() / 1000);
   return bySecond || (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0);
+}
+
+/** Resolves when `promise` settles or after `ms`, whichever is first (never rejects). */
+async function waitAtMost(promise: Promise<unknown>, ms: number): Promise<void> {
+  if (ms === Number.POSITIVE_INFINITY) {
+    await promise.catch(() => {});
+    return;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    promise.catch(() => {}),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
 }
 
 /** Runs `fn` over `items`, at most `limit` at a time. */

@@ -82,6 +82,29 @@ describe("catalog revalidation in the background", () => {
     expect(await titles(catalog)).toEqual(["Second", "First"]);
   });
 
+  it("with forcedWaitMs, a forced check that takes long is waited for only that long", async () => {
+    const g = gatedStore();
+    const log = memoryLogger();
+    const catalog = new Catalog(g.store, {
+      siteUrl: "https://news.example.com",
+      revalidateMs: 60_000,
+      log,
+      background: true,
+      forcedWaitMs: 20,
+    });
+    expect(await titles(catalog)).toEqual(["First"]);
+    g.inner.put("b.md", articleFile({ title: "Second", slug: "b", date: "2024-03-06" }));
+    g.close();
+    catalog.invalidate();
+    const started = performance.now();
+    // The check is stuck (thousands of changed files): the request gets the current snapshot.
+    expect(await titles(catalog)).toEqual(["First"]);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    g.open();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(await titles(catalog)).toEqual(["Second", "First"]);
+  });
+
   it("waits for the cold load", async () => {
     const g = gatedStore();
     g.close();
