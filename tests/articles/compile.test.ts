@@ -130,19 +130,27 @@ describe("compileArticle: every failure is the file's recorded error", () => {
     expect(compile(articleFile({ id })).ok).toBe(accepted);
   });
 
-  const STAGES = ["decode", "parse", "render", "sanitize"] as const;
-  it.each(STAGES)("a %s step that throws becomes a failure at that stage", (stage) => {
+  const STEPS = [
+    ["decode", "decode"],
+    ["parse", "parse"],
+    ["render", "render"],
+    ["sanitize", "sanitize"],
+    ["sanitizeMarkdown", "sanitize"],
+  ] as const;
+  it.each(STEPS)("a %s step that throws becomes a failure at stage %s", (step, stage) => {
     const steps = {
       ...DEFAULT_STEPS,
-      [stage]: () => {
-        throw new TypeError(`injected ${stage} failure`);
+      [step]: () => {
+        throw new TypeError(`injected ${step} failure`);
       },
     };
-    const result = failure(compile(articleFile(), "news/a.md", steps));
+    // Raw HTML in the source takes the general sanitizer, Markdown alone the md4c-output one.
+    const body = step === "sanitize" ? "Some <b>raw</b> HTML.\n" : "Plain *Markdown*.\n";
+    const result = failure(compile(articleFile({}, body), "news/a.md", steps));
     expect(result).toMatchObject({
       key: "news/a.md",
       stage,
-      error: `TypeError: injected ${stage} failure`,
+      error: `TypeError: injected ${step} failure`,
     });
   });
 

@@ -30,11 +30,11 @@ describe("invalid articles are refused with the file and a reason", () => {
     expect(error.reasons.join("\n")).toMatch(/UTF-8/);
   });
 
-  it("refuses a file over 1 MB and accepts one just under", () => {
+  it("refuses a file over the size limit (256 KB) and accepts one just under", () => {
     const head = articleFile({}, "");
     const over = head + "x".repeat(MAX_ARTICLE_BYTES - utf8(head).byteLength + 1);
     expect(utf8(over).byteLength).toBe(MAX_ARTICLE_BYTES + 1);
-    expect(articleError(KEY, over).reasons.join("\n")).toMatch(/larger than 1024 KB/);
+    expect(articleError(KEY, over).reasons.join("\n")).toMatch(/larger than 256 KB/);
     const under = head + "x".repeat(MAX_ARTICLE_BYTES - utf8(head).byteLength);
     expect(parseText(KEY, under).article.title).toBe("Harbour ferry terminal opens");
   });

@@ -135,7 +135,7 @@ describe("article content cannot fail a route", () => {
 });
 
 describe("a throwing step at each stage of the compile", () => {
-  const STAGES = ["decode", "parse", "render", "sanitize"] as const;
+  const STAGES = ["decode", "parse", "render", "sanitize", "sanitizeMarkdown"] as const;
   it.each(STAGES)(
     "%s: the article is skipped with one log line; every route serves",
     async (stage) => {
@@ -154,7 +154,9 @@ describe("a throwing step at each stage of the compile", () => {
           return step(...args);
         },
       } as CompileSteps;
-      const { app, log } = site("BAD-MARKER text", { steps });
+      // `<b>` takes the general sanitizer; without raw HTML the md4c-output one runs.
+      const body = stage === "sanitize" ? "BAD-MARKER <b>text</b>" : "BAD-MARKER text";
+      const { app, log } = site(body, { steps });
       await expectAllServing(app);
       expect((await app.request("/articles/bad")).status).toBe(404);
       const lines = log.entries.filter((e) => e.fields?.file === "bad.md");

@@ -110,7 +110,7 @@ describe("FolderStore: only regular files, read without blocking", () => {
     expect(log.entries).toMatchObject([
       {
         message: "article skipped",
-        fields: { file: "huge.md", reason: "file is larger than 1024 KB" },
+        fields: { file: "huge.md", reason: "file is larger than 256 KB" },
       },
     ]);
     // read() checks the size on the open handle too (a file that grew after the listing).
