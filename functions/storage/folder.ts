@@ -75,8 +75,13 @@ export class FolderStore implements ArticleStore {
         if (entry.isDirectory()) pending.push({ path, key });
         else if (isArticleKey(name)) {
           if (entry.isFile()) files.push({ path, key });
-          else if (!entry.isSymbolicLink())
-            this.#warn(`kind:${key}`, "file skipped: not a regular file", { file: key });
+          else
+            this.#warn(`kind:${key}`, "file skipped", {
+              file: key,
+              reason: entry.isSymbolicLink()
+                ? "symbolic links are not followed"
+                : "not a regular file (a FIFO, device or socket)",
+            });
         }
       }
       await Promise.all(

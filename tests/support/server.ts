@@ -269,12 +269,20 @@ const READY_TIMEOUT_MS = 30_000;
 export async function startServer({
   contentDir,
   env = {},
+  unprivileged = false,
 }: {
   contentDir: string;
   env?: Record<string, string>;
+  /** Run as `nobody` when the tests run as root (file permissions do not bind root). */
+  unprivileged?: boolean;
 }): Promise<RunningServer> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "functions/server.ts"], {
+  const asNobody = unprivileged && process.getuid?.() === 0;
+  const command = [process.execPath, "--import", "tsx", "functions/server.ts"];
+  const [file, ...args] = asNobody
+    ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", ...command]
+    : command;
+  const child: ChildProcess = spawn(file as string, args, {
     cwd: REPO,
     env: {
       ...process.env,
