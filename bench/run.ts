@@ -29,6 +29,8 @@ import { FolderStore } from "../functions/storage/folder.ts";
 import { manifestKeyFor } from "../functions/storage/manifest.ts";
 import { S3Store } from "../functions/storage/s3.ts";
 import { s3rverClient } from "../tests/support/s3rver.ts";
+import { measureCompile } from "./compile.ts";
+import { measureCompression } from "./compression.ts";
 import { benchContent, printContent } from "./content.ts";
 import { corpusFolder } from "./corpus.ts";
 import { naiveHandler } from "./naive.ts";
@@ -613,6 +615,27 @@ if (r.statusCode !== 200) { console.error(JSON.stringify(r)); process.exit(1); }
 await s3?.stop();
 
 printTable();
+// Issue 9: worst compile over the adversarial corpus, and memory under distinct cursors (in a
+// fresh process: this one holds every corpus measured above).
+const compileFigures = measureCompile();
+console.log(
+  `\ncompile, adversarial corpus (${compileFigures.cases} cases, ${compileFigures.refused} refused by a limit): worst ${compileFigures.worstCpuMs.toFixed(1)} ms CPU (${compileFigures.worstCase}), worst wall ${compileFigures.worstWallMs.toFixed(1)} ms  [target ≤ 200 ms]`,
+);
+verdict(
+  "worst per-article compile (CPU)",
+  ms(compileFigures.worstCpuMs),
+  "≤ 200 ms",
+  compileFigures.worstCpuMs <= 200,
+);
+for (const line of await measureCompression()) console.log(line);
+const cursorRun = spawnSync(process.execPath, ["--import", "tsx", join("bench", "cursors.ts")], {
+  encoding: "utf8",
+});
+console.log(cursorRun.stdout.trim() || cursorRun.stderr.trim());
+const watchRun = spawnSync(process.execPath, ["--import", "tsx", join("bench", "watch.ts")], {
+  encoding: "utf8",
+});
+console.log(watchRun.stdout.trim() || watchRun.stderr.trim());
 printContent(await benchContent("content", flags.quick ? 5 : 30, flags.quick ? 300 : 2_000));
 if (bundleLines.length) console.log(`\n${bundleLines.join("\n")}`);
 // The DynamoDB index of issue 10 (not yet serving): its own figures (bench/index.ts).
