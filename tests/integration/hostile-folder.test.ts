@@ -5,9 +5,9 @@
  * UTF-8) beside 100 healthy articles. Every healthy article is in every feed; each bad file is
  * rendered safely or skipped with one log line naming it and the reason; no route answers 5xx;
  * the first /feed.xml arrives within 5 s. The server runs as `nobody` when the tests run as
- * root, so the permission attacks bind.
+ * root (and nobody can read the checkout), so the permission attacks bind.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,6 +15,7 @@ import {
   type ContentDir,
   contentDir,
   md,
+  REPO,
   type RunningServer,
   startServer,
 } from "../support/server.ts";
@@ -42,7 +43,17 @@ let content: ContentDir;
 let server: RunningServer;
 let firstFeedMs = 0;
 let firstFeed = "";
-const unprivileged = process.getuid?.() === 0;
+/**
+ * As root, the server runs as `nobody` so file permissions bind; that needs the checkout to be
+ * readable by nobody (a clone under /root is not): otherwise the permission attacks are left out.
+ */
+function nobodyCanRun(): boolean {
+  if (process.getuid?.() !== 0) return false;
+  const probe = `require("node:fs").accessSync(${JSON.stringify(join(REPO, "functions", "server.ts"))})`;
+  const args = ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "-e", probe];
+  return spawnSync("setpriv", args).status === 0;
+}
+const unprivileged = nobodyCanRun();
 
 beforeAll(async () => {
   content = await contentDir({ sample: false });

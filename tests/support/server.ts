@@ -273,7 +273,10 @@ export async function startServer({
 }: {
   contentDir: string;
   env?: Record<string, string>;
-  /** Run as `nobody` when the tests run as root (file permissions do not bind root). */
+  /**
+   * Run as `nobody` when the tests run as root (file permissions do not bind root); the caller
+   * checks that nobody can read the checkout.
+   */
   unprivileged?: boolean;
 }): Promise<RunningServer> {
   const port = await freePort();
