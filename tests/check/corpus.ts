@@ -2,6 +2,8 @@
  * A corpus of broken articles, each with the lines `check-content` must print for it. Paths are
  * store keys; `expected` holds `key:line: reason` lines in the CLI's order (file, then line).
  */
+
+import { MAX_ARTICLE_BYTES } from "../../functions/articles/limits.ts";
 import { articleFile, wireFile } from "../fixtures/articles.ts";
 
 /** Front matter written line by line, so each test line number is plain to see. */
@@ -77,7 +79,7 @@ export const EXPECTED = [
   'links.md:12: URL "http://%zz/" cannot be resolved to a URL; it is removed',
   "missing-date.md:1: date: missing (add `date: YYYY-MM-DD` to the front matter)",
   "no-offset.md:3: warning: date: no UTC offset given, read as UTC",
-  "oversize.md:1: file is 1025 KB, larger than the 1024 KB limit",
+  `oversize.md:1: file is 1025 KB, larger than the ${MAX_ARTICLE_BYTES / 1024} KB limit`,
   "unknown-field.md:2: titel: unknown field (the server ignores it)",
   "wire/broken.txt:1: missing the leading `date YYYY-MM-DD` line",
   "yaml-error.md:4: invalid YAML front matter: bad indentation of a mapping entry (3:9)",
