@@ -220,3 +220,18 @@ export const EXPECTED_DAY = [
     total: 4,
   },
 ];
+
+/** The metrics (without their `_aws` envelope) that the day of LOG_FILES publishes. */
+export const EXPECTED_METRICS = [
+  { Feed: "/feed.xml", Subscribers: 183 },
+  { Feed: "/tags/transport/feed.json", Subscribers: 5 },
+  { Feed: "/atom.xml", Subscribers: 4 },
+  { Aggregator: "BazQux", Subscribers: 2 },
+  { Aggregator: "Feedbin", Subscribers: 102 },
+  { Aggregator: "Feedly", Subscribers: 45 },
+  { Aggregator: "Inoreader", Subscribers: 14 },
+  { Aggregator: "NewsBlur", Subscribers: 24 },
+  { Aggregator: "The Old Reader", Subscribers: 1 },
+  { Aggregator: "other pollers", Subscribers: 4 },
+  { Site: "all feeds", Subscribers: 192 },
+];

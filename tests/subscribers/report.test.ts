@@ -14,7 +14,7 @@ import {
   MAX_FEED_METRICS,
   subscriberReport,
 } from "../../functions/subscribers/report.ts";
-import { cloudFrontLog, DAY, EXPECTED_DAY, LOG_FILES, UA } from "./fixtures.ts";
+import { cloudFrontLog, DAY, EXPECTED_DAY, EXPECTED_METRICS, LOG_FILES, UA } from "./fixtures.ts";
 
 const dayFetches = () =>
   Object.values(LOG_FILES)
@@ -127,19 +127,7 @@ describe("emfLines", () => {
       });
     }
     const values = metrics.map(({ _aws, ...rest }) => rest);
-    expect(values).toEqual([
-      { Feed: "/feed.xml", Subscribers: 183 },
-      { Feed: "/tags/transport/feed.json", Subscribers: 5 },
-      { Feed: "/atom.xml", Subscribers: 4 },
-      { Aggregator: "BazQux", Subscribers: 2 },
-      { Aggregator: "Feedbin", Subscribers: 102 },
-      { Aggregator: "Feedly", Subscribers: 45 },
-      { Aggregator: "Inoreader", Subscribers: 14 },
-      { Aggregator: "NewsBlur", Subscribers: 24 },
-      { Aggregator: "The Old Reader", Subscribers: 1 },
-      { Aggregator: "other pollers", Subscribers: 4 },
-      { Site: "all feeds", Subscribers: 192 },
-    ]);
+    expect(values).toEqual(EXPECTED_METRICS);
     // The whole breakdown as plain log lines (no metric cost).
     expect(lines.filter((l) => l.message === "subscribers")).toEqual(
       EXPECTED_DAY.map((r) => ({ message: "subscribers", ...r })),
