@@ -34,6 +34,13 @@ export interface Config {
    * (local preview with `npm start` only: the Lambda adapter refuses to start with it).
    */
   previewDrafts: boolean;
+  /** The DynamoDB index table (INDEX_TABLE): the Lambda functions read and write the index there. */
+  indexTable?: string;
+  /**
+   * Where the indexer creates one-time release schedules for future-dated articles
+   * (RELEASE_SCHEDULE_GROUP, RELEASE_ROLE_ARN, RELEASE_QUEUE_ARN: all three or none).
+   */
+  release?: { group: string; roleArn: string; queueArn: string };
   store:
     | { kind: "folder"; dir: string }
     | { kind: "s3"; bucket: string; prefix: string; endpoint?: string; manifestKey?: string };
@@ -139,6 +146,33 @@ const EnvSchema = v.object({
     "articles/",
   ),
   AWS_ENDPOINT_URL_S3: v.optional(httpUrl("AWS_ENDPOINT_URL_S3")),
+  INDEX_TABLE: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^[A-Za-z0-9_.-]{3,255}$/, "INDEX_TABLE must be a DynamoDB table name"),
+    ),
+  ),
+  RELEASE_SCHEDULE_GROUP: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^[0-9A-Za-z_.-]{1,64}$/, "RELEASE_SCHEDULE_GROUP must be a schedule group name"),
+    ),
+  ),
+  RELEASE_ROLE_ARN: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/\S+$/, "RELEASE_ROLE_ARN must be an IAM role ARN"),
+    ),
+  ),
+  RELEASE_QUEUE_ARN: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(
+        /^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:\S+$/,
+        "RELEASE_QUEUE_ARN must be an SQS queue ARN",
+      ),
+    ),
+  ),
   CONTENT_MANIFEST: v.optional(
     v.pipe(
       v.string(),
@@ -167,6 +201,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration:\n  - ${problems.join("\n  - ")}`);
   }
   const e = result.output;
+  const releaseParts = [e.RELEASE_SCHEDULE_GROUP, e.RELEASE_ROLE_ARN, e.RELEASE_QUEUE_ARN];
+  if (releaseParts.some(Boolean) && !releaseParts.every(Boolean))
+    throw new ConfigError(
+      "Invalid configuration:\n  - RELEASE_SCHEDULE_GROUP, RELEASE_ROLE_ARN and RELEASE_QUEUE_ARN are set together or not at all",
+    );
   const siteUrl = (e.SITE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, "");
   const absolute = (url: string | undefined) =>
     url === undefined ? undefined : url.startsWith("/") ? `${siteUrl}${url}` : url;
@@ -195,6 +234,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     revalidateSeconds: e.REVALIDATE_SECONDS,
     ...(e.HUB_URL ? { hubUrl: e.HUB_URL } : {}),
     previewDrafts: e.PREVIEW_DRAFTS,
+    ...(e.INDEX_TABLE ? { indexTable: e.INDEX_TABLE } : {}),
+    ...(e.RELEASE_SCHEDULE_GROUP && e.RELEASE_ROLE_ARN && e.RELEASE_QUEUE_ARN
+      ? {
+          release: {
+            group: e.RELEASE_SCHEDULE_GROUP,
+            roleArn: e.RELEASE_ROLE_ARN,
+            queueArn: e.RELEASE_QUEUE_ARN,
+          },
+        }
+      : {}),
     store: e.CONTENT_BUCKET
       ? {
           kind: "s3",

@@ -133,7 +133,7 @@ export async function awsRequest(
 
 /** The endpoint of `service` in `region`, or AWS_ENDPOINT_URL_<SERVICE> / AWS_ENDPOINT_URL. */
 export function endpointFor(
-  service: "dynamodb" | "s3" | "scheduler",
+  service: "dynamodb" | "s3" | "scheduler" | "sqs" | "ssm",
   env: Record<string, string | undefined> = process.env,
 ): AwsEndpoint {
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? "us-east-1";

@@ -50,13 +50,18 @@ export class BucketStore implements ArticleStore, VersionedStore {
     };
   }
 
-  async #unavailable<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (error) {
-      if (error instanceof AwsError && error.retryable)
-        throw new StoreUnavailableError(error.message, 30, { cause: error });
-      throw error;
-    }
+  #unavailable<T>(fn: () => Promise<T>): Promise<T> {
+    return bucketCall(fn);
+  }
+}
+
+/** Runs an S3 call; no answer, throttling or a 5xx becomes StoreUnavailableError (503, retried). */
+export async function bucketCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof AwsError && error.retryable)
+      throw new StoreUnavailableError(error.message, 30, { cause: error });
+    throw error;
   }
 }

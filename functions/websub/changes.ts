@@ -88,3 +88,11 @@ export function changedScopePaths(
 export function feedPathsOf(scopePath: string): string[] {
   return FEED_FILES.map((file) => `${scopePath}/${file}`);
 }
+
+/** An index scope's path ("" for the site, `/tags/<slug>`, `/authors/<slug>`), as announced. */
+export function scopePathOf(scope: string): string {
+  if (scope === "site") return "";
+  const at = scope.indexOf("#");
+  const kind = scope.slice(0, at) === "tag" ? "tags" : "authors";
+  return `/${kind}/${encodeURIComponent(scope.slice(at + 1))}`;
+}

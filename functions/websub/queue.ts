@@ -3,8 +3,9 @@
  * SQS adapter that sends it. The queue itself holds each message past the feed function's
  * revalidation (its delivery delay is set in infra/websub.ts).
  */
-import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import * as v from "valibot";
+import { endpointFor } from "../aws/request.ts";
+import { sendMessage } from "../aws/sqs.ts";
 import { ConfigError } from "../errors.ts";
 
 /** Scope paths: "" (the site) or `/tags/<slug>` / `/authors/<slug>`, as changedScopePaths gives. */
@@ -50,8 +51,8 @@ const QueueUrl = v.pipe(
 
 /**
  * `{ onChange }` sending the changed scopes to the queue named by WEBSUB_QUEUE_URL, or `{}` when
- * it is not set (no hub configured). The SDK finds its endpoint and credentials in the
- * environment as usual (AWS_ENDPOINT_URL_SQS in tests).
+ * it is not set (no hub configured). The queue is in the function's region: the request goes to
+ * the regional endpoint (or AWS_ENDPOINT_URL_SQS in tests), signed with the function's credentials.
  */
 export function sqsAnnouncer(env: Record<string, string | undefined>): {
   onChange?: (scopes: string[]) => Promise<void>;
@@ -60,21 +61,22 @@ export function sqsAnnouncer(env: Record<string, string | undefined>): {
   if (!url) return {};
   const parsed = v.safeParse(QueueUrl, url);
   if (!parsed.success) throw new ConfigError(parsed.issues[0]?.message ?? "WEBSUB_QUEUE_URL");
-  const client = new SQSClient({
-    region: env.AWS_REGION || "us-east-1",
-    maxAttempts: 3,
-    // The queue is in the function's region: use the regional endpoint (or the one configured
-    // in the environment, AWS_ENDPOINT_URL_SQS), not the host in the queue URL.
-    useQueueUrlAsEndpoint: false,
-    requestHandler: { connectionTimeout: 1_000, requestTimeout: 5_000 },
-  });
+  const endpoint = { ...endpointFor("sqs", env), timeoutMs: 5_000 };
+  const send = async (body: string) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await sendMessage(endpoint, parsed.output, body);
+      } catch (error) {
+        if (attempt >= 3 || !(error as { retryable?: boolean }).retryable) throw error;
+        await new Promise((r) => setTimeout(r, 50 * 2 ** attempt * Math.random()));
+      }
+    }
+  };
   return {
     async onChange(scopes) {
       for (let at = 0; at < scopes.length; at += SCOPES_PER_MESSAGE) {
         const body: ChangedFeedsMessage = { scopes: scopes.slice(at, at + SCOPES_PER_MESSAGE) };
-        await client.send(
-          new SendMessageCommand({ QueueUrl: parsed.output, MessageBody: JSON.stringify(body) }),
-        );
+        await send(JSON.stringify(body));
       }
     },
   };

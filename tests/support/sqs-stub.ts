@@ -1,5 +1,5 @@
 /**
- * An SQS stand-in on 127.0.0.1 that accepts SendMessage (JSON protocol, as @aws-sdk/client-sqs
+ * An SQS stand-in on 127.0.0.1 that accepts SendMessage (JSON protocol, as functions/aws/sqs.ts
  * speaks it) and keeps the messages, so a test can deliver them to the consuming function as
  * Lambda's event source mapping would.
  */
