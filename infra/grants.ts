@@ -27,31 +27,32 @@ export function functionRoleWithLogs(
 }
 
 /**
- * Read-only access to the articles under `prefix` plus the exact objects `keys`, and nothing else
- * in the bucket. S3 answers a GET of a missing key with 404 only when the caller may also list
- * that key (ListBucket evaluated with `s3:prefix` = the key), otherwise 403 AccessDenied. Every
- * object read here can be missing (a deleted article, a manifest not written yet), so listing is
- * allowed for exactly the same keys: `prefix*` and each of `keys`, literally.
+ * Read-only access to the objects `keys` of a bucket (exact keys or `prefix*` patterns) and
+ * nothing else in it: statements `Read${name}` (s3:GetObject) and `List${name}`. S3 answers a
+ * GET of a missing key with 404 only when the caller may also list that key (ListBucket
+ * evaluated with `s3:prefix` = the key), otherwise 403 AccessDenied. Every object read here can
+ * be missing (a deleted article, a body not written yet), so listing is allowed for exactly the
+ * same keys, literally.
  */
-export function grantArticleRead(
+export function grantObjectRead(
   role: Role,
   bucket: IBucket,
-  prefix: string,
-  keys: readonly string[] = [],
+  name: string,
+  keys: readonly string[],
 ): void {
   role.addToPolicy(
     new PolicyStatement({
-      sid: "ReadArticles",
+      sid: `Read${name}`,
       actions: ["s3:GetObject"],
-      resources: [bucket.arnForObjects(`${prefix}*`), ...keys.map((k) => bucket.arnForObjects(k))],
+      resources: keys.map((k) => bucket.arnForObjects(k)),
     }),
   );
   role.addToPolicy(
     new PolicyStatement({
-      sid: "ListArticles",
+      sid: `List${name}`,
       actions: ["s3:ListBucket"],
       resources: [bucket.bucketArn],
-      conditions: { StringLike: { "s3:prefix": [`${prefix}*`, ...keys] } },
+      conditions: { StringLike: { "s3:prefix": [...keys] } },
     }),
   );
 }

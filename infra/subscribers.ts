@@ -179,7 +179,8 @@ export class SubscriberCounts extends Construct {
       value: `https://console.aws.amazon.com/cloudwatch/home?region=${stack.region}#dashboards:name=${this.dashboard.dashboardName}`,
     });
 
-    const bucketId = stack.getLogicalId(logBucket.node.defaultChild as CfnElement);
+    // resolve(): the logical id as written to the template, an override included.
+    const bucketId = stack.resolve((logBucket.node.defaultChild as CfnElement).logicalId);
     Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${logPrefix}*]`,
       reason: `The subscriber count reads each day's CloudFront log files, whose names CloudFront chooses: s3:GetObject is limited to keys under ${logPrefix}; it writes nothing.`,

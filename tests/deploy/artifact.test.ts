@@ -149,10 +149,10 @@ async function articleUrls(path = "/feed.json", query = ""): Promise<string[]> {
 
 describe("cdk synth", () => {
   it("ships the feed function's bundle and the content/ folder through the assets manifest", async () => {
-    expect(synth.feedFunction.assetName).toBe("FeedFunction/Code");
+    expect(synth.feedFunction.assetName).toBe("Feed/Function/Code");
     expect(synth.feedFunction.runtime).toMatch(/^nodejs(2[2-9]|[3-9]\d)\.x$/);
     expect(synth.feedFunction.bundleFile).toMatch(/index\.mjs$/);
-    expect(synth.content.assetName).toBe("ContentDeployment/Asset1");
+    expect(synth.content.assetName).toBe("Storage/ContentDeployment/Asset1");
     expect(synth.content.destinationPrefix).toBe("articles/");
 
     // Exactly the repository's articles, nothing hidden (dotfiles) and nothing else.

@@ -1,98 +1,70 @@
 /**
- * The article index in the synthesized template: S3 events → SQS queue (with a dead-letter
- * queue) → indexer function, at most two at a time (the event source's maximum concurrency, no
- * reserved concurrency), an hourly rebuild message, IAM limited to reading articles and
- * reading/writing the one manifest object, and the bundled indexer actually writing a manifest
- * when invoked with an SQS event.
+ * The indexer (infra/constructs/indexer.ts, releases.ts) in the synthesized template, without
+ * bundling: S3 events, the hourly reconciliation and the release schedules all reach one queue
+ * (with a dead-letter queue); the function consumes it at most two at a time with no reserved
+ * concurrency; the release schedules' role may only send to that queue; the indexer's IAM is
+ * what CONTRACT.md §3 lists. Its bundle runs in tests/infra/stack.test.ts and tests/deploy.
  */
-import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, symlinkSync } from "node:fs";
-import { join } from "node:path";
-import { GetObjectCommand } from "@aws-sdk/client-s3";
-import { Match, Template } from "aws-cdk-lib/assertions";
-import { AwsSolutionsChecks } from "cdk-nag";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decodeManifest } from "../../functions/storage/manifest.ts";
-import { buildDatelineStack, type DatelineStack } from "../../infra/stack.ts";
-import { s3Record, sqsEvent } from "../support/s3-events.ts";
-import { type S3rver, startS3rver } from "../support/s3rver.ts";
-import { acknowledgements, makeApp } from "./support.ts";
+import { Match } from "aws-cdk-lib/assertions";
+import { beforeAll, describe, expect, it } from "vitest";
+import { acknowledgements, arnOf, indexDesignStack, objectArn, Synth } from "./support.ts";
 
-type Resources = Record<
-  string,
-  { Type: string; Properties: Record<string, unknown> } & Record<string, unknown>
->;
-
-let stack: DatelineStack;
-let template: Template;
-let resources: Resources;
-let assemblyDir: string;
+let synth: Synth;
+const bucket = () => synth.only("AWS::S3::Bucket", { VersioningConfiguration: Match.anyValue() });
+/** The event queue (the WebSub queue has a dead-letter queue too, and a delivery delay). */
+const queue = () =>
+  synth.only("AWS::SQS::Queue", { RedrivePolicy: Match.anyValue(), DelaySeconds: Match.absent() });
+const indexer = () => synth.fn("^Dateline indexer");
+const group = () => synth.only("AWS::Scheduler::ScheduleGroup");
+const releaseRole = () =>
+  synth.only("AWS::IAM::Role", { Description: Match.stringLikeRegexp("release schedules") });
+const websubQueue = () =>
+  synth.only("AWS::SQS::Queue", {
+    DelaySeconds: Match.anyValue(),
+    RedrivePolicy: Match.anyValue(),
+  });
 
 beforeAll(() => {
-  const app = makeApp();
-  stack = buildDatelineStack(app);
-  template = Template.fromStack(stack);
-  resources = template.toJSON().Resources;
-  assemblyDir = app.synth().directory;
-});
-
-function only(type: string, props: Record<string, unknown> = {}): string {
-  const found = Object.keys(template.findResources(type, { Properties: props }));
-  expect(found, `${type} matching ${JSON.stringify(props)}`).toHaveLength(1);
-  return found[0] as string;
-}
-
-/** The Properties of a resource, by logical id (fails the test if there is no such resource). */
-function props(id: string): Record<string, unknown> {
-  const resource = resources[id];
-  if (!resource) throw new Error(`no resource ${id} in the template`);
-  return resource.Properties;
-}
-
-const articleBucket = () => only("AWS::S3::Bucket", { VersioningConfiguration: {} });
-const eventQueue = () => only("AWS::SQS::Queue", { RedrivePolicy: Match.anyValue() });
-const indexer = () =>
-  only("AWS::Lambda::Function", { Description: Match.stringLikeRegexp("^Dateline indexer") });
-const arnOf = (id: string) => ({ "Fn::GetAtt": [id, "Arn"] });
-const objectArn = (key: string) => ({
-  "Fn::Join": ["", [arnOf(articleBucket()), `/${key}`]],
+  synth = new Synth({ "dateline:hubUrl": "https://hub.example.org/websub" });
 });
 
 describe("article events", () => {
   it("S3 sends every create and delete under articles/ to the queue, configured on the bucket itself", () => {
     const configs = (
-      props(articleBucket()).NotificationConfiguration as { QueueConfigurations: unknown[] }
+      synth.props(bucket()).NotificationConfiguration as { QueueConfigurations: unknown[] }
     ).QueueConfigurations;
     const filter = { S3Key: { Rules: [{ Name: "prefix", Value: "articles/" }] } };
     expect(configs).toEqual([
-      { Event: "s3:ObjectCreated:*", Filter: filter, Queue: arnOf(eventQueue()) },
-      { Event: "s3:ObjectRemoved:*", Filter: filter, Queue: arnOf(eventQueue()) },
+      { Event: "s3:ObjectCreated:*", Filter: filter, Queue: arnOf(queue()) },
+      { Event: "s3:ObjectRemoved:*", Filter: filter, Queue: arnOf(queue()) },
     ]);
     // S3 validates the destination when the configuration is applied: the policy comes first.
-    const policy = only("AWS::SQS::QueuePolicy", { Queues: [{ Ref: eventQueue() }] });
-    expect(resources[articleBucket()]?.DependsOn).toContain(policy);
+    const policy = synth.only("AWS::SQS::QueuePolicy", { Queues: [{ Ref: queue() }] });
+    expect(synth.resources[bucket()]?.DependsOn).toContain(policy);
     // No custom-resource Lambda (and its managed policy) just to configure notifications.
-    expect(template.findResources("Custom::S3BucketNotifications")).toEqual({});
+    expect(synth.template.findResources("Custom::S3BucketNotifications")).toEqual({});
   });
 
   it("keeps failed batches in a dead-letter queue and hides a batch for 6 × the indexer's timeout", () => {
-    const queue = props(eventQueue());
-    const timeout = props(indexer()).Timeout as number;
-    expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout);
-    const redrive = queue.RedrivePolicy as { deadLetterTargetArn: { "Fn::GetAtt": string[] } };
+    const props = synth.props(queue());
+    expect(props.VisibilityTimeout).toBeGreaterThanOrEqual(
+      6 * (synth.props(indexer()).Timeout as number),
+    );
+    const redrive = props.RedrivePolicy as { deadLetterTargetArn: { "Fn::GetAtt": string[] } };
     expect(redrive).toMatchObject({ maxReceiveCount: 10 });
     const dlq = redrive.deadLetterTargetArn["Fn::GetAtt"][0] as string;
-    expect(resources[dlq]).toMatchObject({
+    expect(synth.resources[dlq]).toMatchObject({
       Type: "AWS::SQS::Queue",
       Properties: { MessageRetentionPeriod: 1_209_600, SqsManagedSseEnabled: true },
     });
-    expect(queue.SqsManagedSseEnabled).toBe(true);
+    expect(props.SqsManagedSseEnabled).toBe(true);
   });
 
-  it("lets only S3 (this account), the rebuild rule and TLS clients send to the queue", () => {
-    const policy = only("AWS::SQS::QueuePolicy", { Queues: [{ Ref: eventQueue() }] });
-    const statements = (props(policy).PolicyDocument as { Statement: Record<string, unknown>[] })
-      .Statement;
+  it("lets only S3 (this account), the rebuild rule and TLS clients send to it by resource policy", () => {
+    const policy = synth.only("AWS::SQS::QueuePolicy", { Queues: [{ Ref: queue() }] });
+    const statements = (
+      synth.props(policy).PolicyDocument as { Statement: Record<string, unknown>[] }
+    ).Statement;
     expect(statements).toHaveLength(3);
     expect(statements).toContainEqual(
       expect.objectContaining({
@@ -106,11 +78,11 @@ describe("article events", () => {
         Effect: "Allow",
         Principal: { Service: "s3.amazonaws.com" },
         Action: "sqs:SendMessage",
-        Resource: arnOf(eventQueue()),
+        Resource: arnOf(queue()),
         Condition: { StringEquals: { "aws:SourceAccount": { Ref: "AWS::AccountId" } } },
       }),
     );
-    const rule = only("AWS::Events::Rule", { ScheduleExpression: "rate(1 hour)" });
+    const rule = synth.only("AWS::Events::Rule", { ScheduleExpression: "rate(1 hour)" });
     expect(statements).toContainEqual(
       expect.objectContaining({
         Effect: "Allow",
@@ -120,25 +92,54 @@ describe("article events", () => {
     );
   });
 
-  it("asks for a full rebuild every hour through the same queue", () => {
-    template.hasResourceProperties("AWS::Events::Rule", {
+  it("asks for a reconciliation every hour through the same queue", () => {
+    synth.template.hasResourceProperties("AWS::Events::Rule", {
       ScheduleExpression: "rate(1 hour)",
-      Targets: [{ Arn: arnOf(eventQueue()), Id: Match.anyValue(), Input: '{"rebuild":true}' }],
+      Targets: [{ Arn: arnOf(queue()), Id: Match.anyValue(), Input: '{"rebuild":true}' }],
     });
+  });
+});
+
+describe("release schedules", () => {
+  it("have a group of their own, named to the indexer with the role and the queue to target", () => {
+    const name = synth.props(group()).Name as string;
+    expect(name).toMatch(/^[0-9a-zA-Z-_.]{1,64}$/);
+    expect(synth.env(indexer())).toMatchObject({
+      RELEASE_SCHEDULE_GROUP: name,
+      RELEASE_ROLE_ARN: arnOf(releaseRole()),
+      RELEASE_QUEUE_ARN: arnOf(queue()),
+    });
+  });
+
+  it("send as a role that only Scheduler of this account may assume and that may only send to the queue", () => {
+    expect(synth.props(releaseRole()).AssumeRolePolicyDocument).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Effect: "Allow",
+          Principal: { Service: "scheduler.amazonaws.com" },
+          Action: "sts:AssumeRole",
+          Condition: { StringEquals: { "aws:SourceAccount": { Ref: "AWS::AccountId" } } },
+        },
+      ],
+    });
+    expect(synth.props(releaseRole())).not.toHaveProperty("ManagedPolicyArns");
+    expect(synth.statementsOf(releaseRole())).toEqual([
+      { Effect: "Allow", Action: "sqs:SendMessage", Resource: arnOf(queue()) },
+    ]);
   });
 });
 
 describe("indexer function", () => {
   it("consumes the queue in batches, at most two invocations at once, reserving no concurrency", () => {
-    expect(props(indexer())).toMatchObject({
+    expect(synth.props(indexer())).toMatchObject({
       Runtime: "nodejs24.x",
       Architectures: ["arm64"],
-      MemorySize: 1024,
       Timeout: 300,
     });
-    expect(props(indexer())).not.toHaveProperty("ReservedConcurrentExecutions");
-    template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
-      EventSourceArn: arnOf(eventQueue()),
+    expect(synth.props(indexer())).not.toHaveProperty("ReservedConcurrentExecutions");
+    synth.template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      EventSourceArn: arnOf(queue()),
       FunctionName: { Ref: indexer() },
       BatchSize: 100,
       MaximumBatchingWindowInSeconds: 10,
@@ -146,48 +147,92 @@ describe("indexer function", () => {
     });
   });
 
-  it("gets the bucket, the prefix and the same manifest key as the feed function", () => {
-    const env = (p: string) =>
-      (props(p).Environment as { Variables: Record<string, unknown> }).Variables;
-    expect(env(indexer())).toEqual({
-      CONTENT_BUCKET: { Ref: articleBucket() },
+  it("gets the table, the bucket, the prefix, the site URL parameter and the WebSub queue", () => {
+    expect(synth.env(indexer())).toMatchObject({
+      INDEX_TABLE: { Ref: synth.only("AWS::DynamoDB::Table") },
+      CONTENT_BUCKET: { Ref: bucket() },
       CONTENT_PREFIX: "articles/",
-      CONTENT_MANIFEST: "index/manifest.json.gz",
-      NODE_OPTIONS: "--enable-source-maps --max-old-space-size=768",
+      SITE_URL_PARAMETER: "/dateline/Dateline/site-url",
+      WEBSUB_QUEUE_URL: { Ref: websubQueue() },
     });
-    const feed = only("AWS::Lambda::Function", {
-      Description: Match.stringLikeRegexp("^Dateline: renders"),
-    });
-    expect(env(feed).CONTENT_MANIFEST).toBe(env(indexer()).CONTENT_MANIFEST);
   });
 
-  it("may read articles/ and read/write the manifest only; nothing else may write it", () => {
-    const role = (props(indexer()).Role as { "Fn::GetAtt": string[] })["Fn::GetAtt"][0] as string;
-    const policy = only("AWS::IAM::Policy", { Roles: [{ Ref: role }] });
-    const statements = (
-      props(policy).PolicyDocument as { Statement: Record<string, unknown>[] }
-    ).Statement.map(({ Sid: _sid, ...rest }) => rest);
+  it("may read articles/, read and write compiled/, write the index, schedule releases, announce; nothing else", () => {
+    const own = (key: string) => objectArn(bucket(), key);
+    const statements = synth.statementsOf(synth.roleOf(indexer()));
+    const logs = (synth.props(indexer()).LoggingConfig as { LogGroup: { Ref: string } }).LogGroup;
     expect(statements).toEqual([
       {
         Effect: "Allow",
         Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-        Resource: { "Fn::GetAtt": [expect.stringMatching(/^IndexerFunctionLogs/), "Arn"] },
+        Resource: arnOf(logs.Ref),
       },
       {
         Effect: "Allow",
         Action: "s3:GetObject",
-        Resource: [objectArn("articles/*"), objectArn("index/manifest.json.gz")],
+        Resource: [own("articles/*"), own("index/manifest.json.gz")],
       },
       {
         Effect: "Allow",
         Action: "s3:ListBucket",
-        Resource: arnOf(articleBucket()),
+        Resource: arnOf(bucket()),
         Condition: { StringLike: { "s3:prefix": ["articles/*", "index/manifest.json.gz"] } },
+      },
+      { Effect: "Allow", Action: "s3:GetObject", Resource: own("compiled/*") },
+      {
+        Effect: "Allow",
+        Action: "s3:ListBucket",
+        Resource: arnOf(bucket()),
+        Condition: { StringLike: { "s3:prefix": ["compiled/*"] } },
+      },
+      { Effect: "Allow", Action: "s3:PutObject", Resource: own("compiled/*") },
+      { Effect: "Allow", Action: "s3:PutObject", Resource: own("index/manifest.json.gz") },
+      {
+        Effect: "Allow",
+        Action: [
+          "dynamodb:DeleteItem",
+          "dynamodb:GetItem",
+          "dynamodb:PutItem",
+          "dynamodb:Query",
+          "dynamodb:UpdateItem",
+        ],
+        Resource: arnOf(synth.only("AWS::DynamoDB::Table")),
       },
       {
         Effect: "Allow",
-        Action: "s3:PutObject",
-        Resource: objectArn("index/manifest.json.gz"),
+        Action: "scheduler:CreateSchedule",
+        Resource: {
+          "Fn::Join": [
+            "",
+            [
+              "arn:",
+              { Ref: "AWS::Partition" },
+              ":scheduler:",
+              { Ref: "AWS::Region" },
+              ":",
+              { Ref: "AWS::AccountId" },
+              `:schedule/${synth.props(group()).Name}/*`,
+            ],
+          ],
+        },
+      },
+      {
+        Effect: "Allow",
+        Action: "iam:PassRole",
+        Resource: arnOf(releaseRole()),
+        Condition: { StringEquals: { "iam:PassedToService": "scheduler.amazonaws.com" } },
+      },
+      {
+        Effect: "Allow",
+        Action: "ssm:GetParameter",
+        Resource: expect.objectContaining({
+          "Fn::Join": ["", expect.arrayContaining([":parameter/dateline/Dateline/site-url"])],
+        }),
+      },
+      {
+        Effect: "Allow",
+        Action: ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"],
+        Resource: arnOf(websubQueue()),
       },
       {
         Effect: "Allow",
@@ -198,97 +243,60 @@ describe("indexer function", () => {
           "sqs:GetQueueUrl",
           "sqs:ReceiveMessage",
         ],
-        Resource: arnOf(eventQueue()),
+        Resource: arnOf(queue()),
       },
     ]);
-    // The feed function reads the manifest but can never change it.
-    const feedRole = only("AWS::IAM::Role", {
-      Description: Match.stringLikeRegexp("feed function"),
-    });
-    const feedPolicy = only("AWS::IAM::Policy", { Roles: [{ Ref: feedRole }] });
-    const feedStatements = JSON.stringify(props(feedPolicy).PolicyDocument);
-    expect(feedStatements).toContain("/index/manifest.json.gz");
-    expect(feedStatements).not.toMatch(/s3:PutObject|s3:DeleteObject/);
   });
 
-  it("passes cdk-nag, with the article-prefix wildcard acknowledged for a stated reason", () => {
-    const violations = new AwsSolutionsChecks()
-      .validateScope(stack)
-      .violations.flatMap((v) => v.violatingResources.map((r) => r.constructPath));
-    expect(
-      violations.filter((path) => /Indexer|ArticleEvents|ArticleIndex/.test(path ?? "")),
-    ).toEqual([]);
-    const acks = acknowledgements(stack).filter((a) => a.path.includes("IndexerFunctionRole"));
-    expect(acks).toHaveLength(1);
-    expect(acks[0]?.id).toMatch(
-      /^AwsSolutions-IAM5\[Resource::<ArticleBucket\w+\.Arn>\/articles\/\*\]$/,
+  it("writes nothing under articles/, and nobody else writes compiled/ or the index", () => {
+    const writes = (statement: Record<string, unknown>) =>
+      JSON.stringify(statement.Action).match(
+        /s3:PutObject|s3:DeleteObject|dynamodb:\w*(Put|Update|Delete|Write)/,
+      );
+    const indexerRole = synth.roleOf(indexer());
+    for (const s of synth.statementsOf(indexerRole).filter(writes))
+      expect(JSON.stringify(s.Resource)).not.toContain("/articles/");
+    const roles = Object.keys(synth.template.findResources("AWS::IAM::Role"));
+    const writers = roles.filter((role) =>
+      synth
+        .statementsOf(role)
+        .some((s) => writes(s) && /compiled\/|IndexTable|"\/\*"/.test(JSON.stringify(s.Resource))),
     );
-    expect(acks[0]?.reason).toMatch(/articles\/.*manifest/);
-  });
-});
-
-describe("the synthesized indexer bundle", () => {
-  let s3: S3rver;
-
-  beforeAll(async () => {
-    s3 = await startS3rver();
-  });
-
-  afterAll(async () => {
-    await s3?.dispose();
-  });
-
-  it("writes the manifest when Lambda invokes it with an SQS batch of S3 events", async () => {
-    const manifest = JSON.parse(
-      readFileSync(join(assemblyDir, "Dateline.assets.json"), "utf8"),
-    ) as {
-      files: Record<string, { displayName?: string; source: { path: string } }>;
-    };
-    const asset = Object.values(manifest.files).find(
-      (f) => f.displayName === "IndexerFunction/Code",
-    );
-    const bundle = join(assemblyDir, asset?.source.path ?? "missing", "index.mjs");
-    expect(existsSync(bundle)).toBe(true);
-    // The Lambda runtime provides @aws-sdk/*; here the repository's copy stands in for it.
-    const modules = join(assemblyDir, "node_modules");
-    if (!existsSync(modules)) symlinkSync(join(process.cwd(), "node_modules"), modules, "dir");
-
-    await s3.putMany([
-      ["articles/2024/a.md", "---\ntitle: Alpha\ndate: 2024-01-01\n---\n\nA.\n"],
-      ["articles/2024/b.md", "---\ntitle: Beta\ndate: 2024-01-02\n---\n\nB.\n"],
-    ]);
-    const event = sqsEvent([[s3Record(s3.bucket, "articles/2024/a.md")]]);
-    execFileSync(
-      process.execPath,
+    // The content deployment writes the whole bucket (aws-cdk-lib's grant), acknowledged there.
+    expect(writers.sort()).toEqual(
       [
-        "--input-type=module",
-        "-e",
-        `const { handler } = await import(${JSON.stringify(bundle)}); await handler(JSON.parse(process.env.EVENT));`,
-      ],
-      {
-        env: {
-          PATH: process.env.PATH ?? "",
-          ...s3.env,
-          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-          CONTENT_BUCKET: s3.bucket,
-          CONTENT_PREFIX: "articles/",
-          CONTENT_MANIFEST: "index/manifest.json.gz",
-          EVENT: JSON.stringify(event),
-        },
-        stdio: "pipe",
-        timeout: 30_000,
-      },
+        indexerRole,
+        synth.only("AWS::IAM::Role", { Description: Match.stringLikeRegexp("^Copies content") }),
+      ].sort(),
     );
-    const written = await s3.client.send(
-      new GetObjectCommand({ Bucket: s3.bucket, Key: "index/manifest.json.gz" }),
+  });
+
+  it("passes cdk-nag, each wildcard acknowledged on the indexer's role for a stated reason", () => {
+    expect(synth.nagFindings().filter((f) => f.includes("/Indexer/"))).toEqual([]);
+    const acks = acknowledgements(synth.stack).filter((a) =>
+      a.path.startsWith("Dateline/Indexer/"),
     );
-    const entries = await decodeManifest(
-      (await written.Body?.transformToByteArray()) ?? new Uint8Array(),
-    );
-    // The first manifest comes from a full listing: b.md too, though only a.md's event came.
-    expect(entries.map((e) => ("meta" in e ? e.meta.title : e.error)).sort()).toEqual([
-      "Alpha",
-      "Beta",
+    expect(acks.map((a) => a.id).sort()).toEqual([
+      expect.stringMatching(
+        /^AwsSolutions-IAM5\[Resource::<ArticleBucket\w+\.Arn>\/articles\/\*\]$/,
+      ),
+      expect.stringMatching(
+        /^AwsSolutions-IAM5\[Resource::<ArticleBucket\w+\.Arn>\/compiled\/\*\]$/,
+      ),
+      expect.stringMatching(/^AwsSolutions-IAM5\[Resource::arn:.*:schedule\/.+\/\*\]$/),
     ]);
+    for (const ack of acks) expect(ack.path).toBe("Dateline/Indexer/FunctionRole");
+  });
+
+  it("drops the manifest, its grants and the heap cap once its entry is the index design's", () => {
+    const design = new Synth({}, { build: indexDesignStack });
+    const fn = design.fn("^Dateline indexer");
+    expect(design.env(fn)).not.toHaveProperty("CONTENT_MANIFEST");
+    expect(design.env(fn).NODE_OPTIONS).toBe("--enable-source-maps");
+    const policy = JSON.stringify(design.statementsOf(design.roleOf(fn)));
+    expect(policy).not.toContain("manifest");
+    expect(policy).toContain("/compiled/*");
+    expect(policy).toContain("scheduler:CreateSchedule");
+    expect(design.nagFindings()).toEqual([]);
   });
 });

@@ -1,6 +1,15 @@
 import { readFileSync } from "node:fs";
-import { App, Validations } from "aws-cdk-lib";
+import { App, Stack, Validations } from "aws-cdk-lib";
+import { Match, Template } from "aws-cdk-lib/assertions";
+import { AwsSolutionsChecks } from "cdk-nag";
 import type { IConstruct } from "constructs";
+import { FeedSite } from "../../infra/constructs/feed.ts";
+import { ArticleIndexTable } from "../../infra/constructs/index-table.ts";
+import { Indexer } from "../../infra/constructs/indexer.ts";
+import { SiteUrl } from "../../infra/constructs/site-url.ts";
+import { ContentStorage } from "../../infra/constructs/storage.ts";
+import { settingsFromContext } from "../../infra/settings.ts";
+import { buildDatelineStack, ENTRIES } from "../../infra/stack.ts";
 
 /** The "context" block of the repository's cdk.json: `new App()` does not read cdk.json itself. */
 export function cdkJsonContext(): Record<string, unknown> {
@@ -60,4 +69,112 @@ export function policyStatements(
 
 export function actionsOf(statement: Statement): string[] {
   return Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+}
+
+export type Resources = Record<
+  string,
+  { Type: string; Properties: Record<string, unknown> } & Record<string, unknown>
+>;
+
+/**
+ * One synthesized template (NodejsFunction bundling skipped unless asked) with the lookups the
+ * construct tests share: resources by type and properties, a function's role and statements.
+ */
+export class Synth {
+  readonly app: App;
+  readonly stack: Stack;
+  readonly template: Template;
+  readonly resources: Resources;
+
+  constructor(
+    context: Record<string, unknown> = {},
+    {
+      bundle = false,
+      build = buildDatelineStack,
+    }: { bundle?: boolean; build?: (app: App) => Stack } = {},
+  ) {
+    this.app = makeApp(context, { bundle });
+    this.stack = build(this.app);
+    this.template = Template.fromStack(this.stack);
+    this.resources = this.template.toJSON().Resources;
+  }
+
+  /** The logical id of the one resource of `type` whose properties match `props`. */
+  only(type: string, props: Record<string, unknown> = {}): string {
+    const found = Object.keys(this.template.findResources(type, { Properties: props }));
+    if (found.length !== 1)
+      throw new Error(`${found.length} resources ${type} match ${JSON.stringify(props)}`);
+    return found[0] as string;
+  }
+
+  /** The logical id of the function whose description matches `pattern` (a regexp source). */
+  fn(pattern: string): string {
+    return this.only("AWS::Lambda::Function", { Description: Match.stringLikeRegexp(pattern) });
+  }
+
+  /** A resource's Properties (throws when there is no such resource). */
+  props(id: string): Record<string, unknown> {
+    const resource = this.resources[id];
+    if (!resource) throw new Error(`no resource ${id} in the template`);
+    return resource.Properties;
+  }
+
+  env(functionId: string): Record<string, unknown> {
+    return (this.props(functionId).Environment as { Variables: Record<string, unknown> }).Variables;
+  }
+
+  /** The logical id of a function's role. */
+  roleOf(functionId: string): string {
+    return (this.props(functionId).Role as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"][0];
+  }
+
+  /** Every statement of every policy attached to `role` (logical id), without Sids. */
+  statementsOf(role: string): Record<string, unknown>[] {
+    return policyStatements(this.resources)
+      .filter(({ policy }) =>
+        (this.props(policy).Roles as { Ref: string }[]).some((r) => r.Ref === role),
+      )
+      .map(({ statement }) => {
+        const { Sid: _sid, ...rest } = statement as Statement & { Sid?: string };
+        return rest;
+      });
+  }
+
+  /** The findings cdk-nag's AwsSolutions pack reports (unacknowledged), as `rule @ path`. */
+  nagFindings(): string[] {
+    return new AwsSolutionsChecks()
+      .validateScope(this.stack)
+      .violations.flatMap((v) =>
+        v.violatingResources.map((r) => `${v.ruleName} @ ${r.constructPath}`),
+      );
+  }
+}
+
+/** `{ "Fn::GetAtt": [id, "Arn"] }`. */
+export const arnOf = (id: string) => ({ "Fn::GetAtt": [id, "Arn"] });
+/** An object ARN pattern in a bucket, as CDK writes it (`<bucket arn>/<key>`). */
+export const objectArn = (bucket: string, key: string) => ({
+  "Fn::Join": ["", [arnOf(bucket), `/${key}`]],
+});
+
+/**
+ * The feed site and the indexer wired for the index design (legacyManifest: false), as the
+ * stack wires them once their entries are functions/handlers/*: what CONTRACT.md §3 asks of the
+ * template, testable before those entries exist (the current entries stand in as code).
+ */
+export function indexDesignStack(app: App): Stack {
+  const stack = new Stack(app, "Dateline");
+  const storage = new ContentStorage(stack, "Storage");
+  const index = new ArticleIndexTable(stack, "Index");
+  const siteUrl = new SiteUrl(stack, undefined);
+  const common = { bucket: storage.bucket, index, siteUrl, legacyManifest: false };
+  const feed = new FeedSite(stack, "Feed", {
+    ...common,
+    settings: settingsFromContext(app.node),
+    logBucket: storage.logBucket,
+    entry: ENTRIES.feed,
+  });
+  siteUrl.publish(feed.distribution);
+  new Indexer(stack, "Indexer", { ...common, entry: ENTRIES.indexer });
+  return stack;
 }

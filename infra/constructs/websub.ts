@@ -1,16 +1,11 @@
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Duration } from "aws-cdk-lib";
 import type { Distribution } from "aws-cdk-lib/aws-cloudfront";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
-import { Architecture, LoggingFormat, Runtime, SystemLogLevel } from "aws-cdk-lib/aws-lambda";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
-import { type BundlingOptions, NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { functionRoleWithLogs } from "./grants.ts";
+import { DatelineFunction } from "./function.ts";
 
-const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 /** The publisher's time limit: an invalidation wait (at most 3 min) plus the hub requests. */
 const TIMEOUT = Duration.minutes(5);
 
@@ -26,19 +21,19 @@ export interface WebSubPublisherProps {
    * new articles when CloudFront asks it again.
    */
   delay: Duration;
-  /** The feed function's bundling, so both functions are built alike. */
-  bundling: BundlingOptions;
+  /** The publisher's entry module, relative to the repository root. */
+  entry: string;
 }
 
 /**
- * The WebSub publisher. The indexer, after each manifest write that changed feeds, puts the
+ * The WebSub publisher. The indexer, after each index write that changed feeds, puts the
  * changed scope paths on `queue`; the queue holds each message for `delay` (past the feed
  * function's revalidation). This function then invalidates exactly those feed paths in
  * CloudFront, waits for the invalidation to complete, and only then tells the hub, so the hub's
  * fetch gets the new feed. Failures are retried by SQS and end in the dead-letter queue.
  */
 export class WebSubPublisher extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: DatelineFunction;
   readonly queue: Queue;
   readonly deadLetters: Queue;
 
@@ -61,41 +56,26 @@ export class WebSubPublisher extends Construct {
     });
 
     // Its own log group, and invalidations of this one distribution; it reads no articles.
-    const { role, logGroup } = functionRoleWithLogs(
-      this,
-      "",
-      "Dateline WebSub publisher: invalidates changed feeds in CloudFront, pings the hub",
-    );
-    role.addToPolicy(
+    this.function = new DatelineFunction(this, "Function", {
+      entry: props.entry,
+      description: "Dateline: invalidates changed feeds, then tells the WebSub hub",
+      roleDescription:
+        "Dateline WebSub publisher: invalidates changed feeds in CloudFront, pings the hub",
+      memorySize: 256,
+      timeout: TIMEOUT,
+      environment: {
+        HUB_URL: props.hubUrl,
+        SITE_URL: props.siteUrl,
+        DISTRIBUTION_ID: distribution.distributionId,
+      },
+    });
+    this.function.executionRole.addToPolicy(
       new PolicyStatement({
         sid: "InvalidateFeeds",
         actions: ["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"],
         resources: [distribution.distributionArn],
       }),
     );
-
-    this.function = new NodejsFunction(this, "Function", {
-      description: "Dateline: invalidates changed feeds, then tells the WebSub hub",
-      entry: join(REPO_ROOT, "functions", "websub", "handler.ts"),
-      handler: "handler",
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: join(REPO_ROOT, "package-lock.json"),
-      runtime: Runtime.NODEJS_24_X,
-      architecture: Architecture.ARM_64,
-      memorySize: 256,
-      timeout: TIMEOUT,
-      role,
-      logGroup,
-      loggingFormat: LoggingFormat.JSON,
-      systemLogLevelV2: SystemLogLevel.WARN,
-      environment: {
-        HUB_URL: props.hubUrl,
-        SITE_URL: props.siteUrl,
-        DISTRIBUTION_ID: distribution.distributionId,
-        NODE_OPTIONS: "--enable-source-maps",
-      },
-      bundling: props.bundling,
-    });
     this.function.addEventSource(
       new SqsEventSource(this.queue, {
         batchSize: 10,
