@@ -139,6 +139,9 @@ export class Indexer extends Construct {
         maxBatchingWindow: Duration.seconds(10),
         // The event source's own limit instead of reserved concurrency (2 is Lambda's minimum).
         maxConcurrency: 2,
+        // A message that fails is retried alone (the handler names it), not with its whole batch;
+        // a handler that returns nothing has processed the batch, one that throws has not.
+        reportBatchItemFailures: true,
       }),
     );
   }

@@ -144,6 +144,7 @@ describe("indexer function", () => {
       BatchSize: 100,
       MaximumBatchingWindowInSeconds: 10,
       ScalingConfig: { MaximumConcurrency: 2 },
+      FunctionResponseTypes: ["ReportBatchItemFailures"],
     });
   });
 

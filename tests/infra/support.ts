@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { App, Stack, Validations } from "aws-cdk-lib";
+import { App, Duration, Stack, Validations } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { AwsSolutionsChecks } from "cdk-nag";
 import type { IConstruct } from "constructs";
@@ -8,6 +8,7 @@ import { ArticleIndexTable } from "../../infra/constructs/index-table.ts";
 import { Indexer } from "../../infra/constructs/indexer.ts";
 import { SiteUrl } from "../../infra/constructs/site-url.ts";
 import { ContentStorage } from "../../infra/constructs/storage.ts";
+import { WebSubPublisher } from "../../infra/constructs/websub.ts";
 import { settingsFromContext } from "../../infra/settings.ts";
 import { buildDatelineStack, ENTRIES } from "../../infra/stack.ts";
 
@@ -157,24 +158,46 @@ export const objectArn = (bucket: string, key: string) => ({
   "Fn::Join": ["", [arnOf(bucket), `/${key}`]],
 });
 
+/** The index design's indexer entry (on main); the feed entry stands in until its own lands. */
+export const INDEX_DESIGN_ENTRIES = {
+  feed: ENTRIES.feed,
+  indexer: "functions/handlers/indexer.ts",
+  websub: ENTRIES.websub,
+} as const;
+
 /**
  * The feed site and the indexer wired for the index design (legacyManifest: false), as the
- * stack wires them once their entries are functions/handlers/*: what CONTRACT.md §3 asks of the
- * template, testable before those entries exist (the current entries stand in as code).
+ * stack wires them once their entries are functions/handlers/* (and the WebSub publisher with
+ * dateline:hubUrl): what CONTRACT.md §3 asks of the template, testable before the stack
+ * switches.
  */
 export function indexDesignStack(app: App): Stack {
   const stack = new Stack(app, "Dateline");
+  const settings = settingsFromContext(app.node);
   const storage = new ContentStorage(stack, "Storage");
   const index = new ArticleIndexTable(stack, "Index");
   const siteUrl = new SiteUrl(stack, undefined);
   const common = { bucket: storage.bucket, index, siteUrl, legacyManifest: false };
   const feed = new FeedSite(stack, "Feed", {
     ...common,
-    settings: settingsFromContext(app.node),
+    settings,
     logBucket: storage.logBucket,
-    entry: ENTRIES.feed,
+    entry: INDEX_DESIGN_ENTRIES.feed,
   });
-  siteUrl.publish(feed.distribution);
-  new Indexer(stack, "Indexer", { ...common, entry: ENTRIES.indexer });
+  const url = siteUrl.publish(feed.distribution);
+  const websub = settings.hubUrl
+    ? new WebSubPublisher(stack, "WebSub", {
+        hubUrl: settings.hubUrl,
+        siteUrl: url,
+        distribution: feed.distribution,
+        delay: Duration.seconds(90),
+        entry: INDEX_DESIGN_ENTRIES.websub,
+      })
+    : undefined;
+  new Indexer(stack, "Indexer", {
+    ...common,
+    entry: INDEX_DESIGN_ENTRIES.indexer,
+    ...(websub ? { websubQueue: websub.queue } : {}),
+  });
   return stack;
 }
