@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import type { Hono } from "hono";
-import { knownBody } from "./respond.ts";
+import type { Representation } from "./representation.ts";
+import { knownBody, representationOf } from "./respond.ts";
 
 /**
  * Binary unless text (the same rule as hono/aws-lambda's default, so results are unchanged):
@@ -48,13 +49,49 @@ export function requestOf(event: APIGatewayProxyEventV2): Request {
   return new Request(`https://${host}${event.rawPath}${query}`, init);
 }
 
+type Result = APIGatewayProxyStructuredResultV2;
+
+/** Final answers kept per request, while their representation stays fresh. */
+const KEPT_RESULTS = 512;
+
+/**
+ * What decides the answer to a GET/HEAD for a cached representation: method, host, path and
+ * query, Accept-Encoding, Sec-Fetch-Dest (browsers get the styled feed) and the validators.
+ * Anything else (a body, cookies) is not kept. Header names arrive in lower case.
+ */
+function keyOf(event: APIGatewayProxyEventV2): string | undefined {
+  const method = event.requestContext.http.method;
+  if ((method !== "GET" && method !== "HEAD") || event.body || event.cookies?.length)
+    return undefined;
+  const h = event.headers ?? {};
+  return [
+    method,
+    h.host ?? "",
+    event.rawPath,
+    event.rawQueryString ?? "",
+    h["accept-encoding"] ?? "",
+    h["sec-fetch-dest"] ?? "",
+    h["if-none-match"] ?? "",
+    h["if-modified-since"] ?? "",
+  ].join("\n");
+}
+
 /**
  * The app as a payload-2.0 Lambda handler. Unlike hono/aws-lambda's handle(), a response built
  * from a cached representation is not read back and re-encoded on every request: its bytes are
- * known (respond.ts) and their string or base64 form is kept beside them.
+ * known (respond.ts) and their string or base64 form is kept beside them. And while the app
+ * says its representation is fresh (`rep.freshUntil`), the final result for the same request is
+ * answered as it is: a warm hit is one lookup.
  */
-export function lambdaHandler(app: Hono) {
-  return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+export function lambdaHandler(app: Hono, now: () => number = Date.now) {
+  const kept = new Map<string, { rep: Representation; result: Result }>();
+  return async (event: APIGatewayProxyEventV2): Promise<Result> => {
+    const key = keyOf(event);
+    if (key !== undefined) {
+      const hit = kept.get(key);
+      if (hit && (hit.rep.freshUntil ?? 0) > now()) return hit.result;
+      if (hit) kept.delete(key);
+    }
     const response = await app.fetch(requestOf(event));
     const headers: Record<string, string> = {};
     response.headers.forEach((value, name) => {
@@ -67,12 +104,19 @@ export function lambdaHandler(app: Hono) {
     if (known) body = encoded(known, base64);
     else if (base64) body = Buffer.from(await response.arrayBuffer()).toString("base64");
     else body = await response.text();
-    return {
+    const result: Result = {
       statusCode: response.status,
       headers,
       ...(cookies.length ? { cookies } : {}),
       body,
       isBase64Encoded: base64,
     };
+    const rep = representationOf(response);
+    if (key !== undefined && rep && !cookies.length && (rep.freshUntil ?? 0) > now()) {
+      // Oldest first out: the map iterates in insertion order.
+      if (kept.size >= KEPT_RESULTS) kept.delete(kept.keys().next().value as string);
+      kept.set(key, { rep, result });
+    }
+    return result;
   };
 }

@@ -13,6 +13,12 @@ export interface Representation {
   headers?: Record<string, string>;
   /** Compressed variants, started on first use (concurrent requests share one compression). */
   encoded: Partial<Record<Exclude<Encoding, "identity">, Promise<Buffer>>>;
+  /**
+   * Set by the app on every answer from its cache (ms): until then it would answer the same
+   * request with this representation without consulting the index, so an adapter may keep its
+   * final answer for the same request until then (lambda-adapter.ts).
+   */
+  freshUntil?: number;
 }
 
 /** Wraps rendered text as a Representation with a strong ETag from its bytes. */

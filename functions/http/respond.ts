@@ -4,10 +4,17 @@ import { type Representation, variant, variantEtag } from "./representation.ts";
 
 /** Bodies of responses built from cached representations, by response (see knownBody). */
 const bodies = new WeakMap<Response, Buffer>();
+/** The representation each response respond() built answers for (see representationOf). */
+const sources = new WeakMap<Response, Representation>();
 
 /** The cached bytes a response was built from, when respond() built it: adapters need not read it. */
 export function knownBody(response: Response): Buffer | undefined {
   return bodies.get(response);
+}
+
+/** The representation a response was built from by respond() (200, HEAD or 304), if any. */
+export function representationOf(response: Response): Representation | undefined {
+  return sources.get(response);
 }
 
 /**
@@ -32,15 +39,20 @@ export async function respond(request: Request, rep: Representation): Promise<Re
     rep.etag,
     rep.lastModified,
   );
-  if (notModified) return new Response(null, { status: 304, headers });
+  if (notModified) return from(rep, new Response(null, { status: 304, headers }));
   const { body } = await variant(rep, encoding);
   headers.set("content-type", rep.contentType);
   headers.set("content-length", String(body.byteLength));
   headers.set("x-content-type-options", "nosniff");
   if (encoding !== "identity") headers.set("content-encoding", encoding);
-  if (request.method === "HEAD") return new Response(null, { status: 200, headers });
+  if (request.method === "HEAD") return from(rep, new Response(null, { status: 200, headers }));
   const response = new Response(new Uint8Array(body), { status: 200, headers });
   bodies.set(response, body);
+  return from(rep, response);
+}
+
+function from(rep: Representation, response: Response): Response {
+  sources.set(response, rep);
   return response;
 }
 
