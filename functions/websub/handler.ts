@@ -7,14 +7,9 @@
  * in the dead-letter queue (an alarm watches that).
  */
 import { createHash } from "node:crypto";
-import { CloudFrontClient } from "@aws-sdk/client-cloudfront";
 import type { SQSEvent } from "aws-lambda";
-import * as v from "valibot";
-import { loadConfig } from "../config.ts";
-import { ConfigError } from "../errors.ts";
-import { jsonLogger, type Logger } from "../log.ts";
+import type { Logger } from "../log.ts";
 import { feedPathsOf } from "./changes.ts";
-import { cloudFrontInvalidator } from "./cloudfront.ts";
 import { type PublishOptions, type PublishReport, publish } from "./publish.ts";
 import { parseChangedFeeds } from "./queue.ts";
 
@@ -72,34 +67,6 @@ export async function handlePingBatch(
   return report;
 }
 
-const DistributionId = v.pipe(
-  v.string(),
-  v.regex(
-    /^[A-Z0-9]{6,32}$/,
-    "DISTRIBUTION_ID must be a CloudFront distribution id such as E1PDK09ESKHJWT",
-  ),
-);
-
-let ready: PublisherDeps | undefined;
-
-function init(): PublisherDeps {
-  const config = loadConfig(process.env);
-  if (!config.hubUrl) throw new ConfigError("HUB_URL must be set for the WebSub publisher");
-  const id = v.safeParse(DistributionId, process.env.DISTRIBUTION_ID ?? "");
-  if (!id.success) throw new ConfigError(id.issues[0]?.message ?? "DISTRIBUTION_ID");
-  return {
-    siteUrl: config.siteUrl,
-    hubUrl: config.hubUrl,
-    invalidate: cloudFrontInvalidator({
-      client: new CloudFrontClient({ region: "us-east-1", maxAttempts: 3 }),
-      distributionId: id.output,
-    }),
-    log: jsonLogger(),
-  };
-}
-
-/** Lambda entry point: batches from the WebSub queue. */
-export const handler = async (event: SQSEvent): Promise<void> => {
-  ready ??= init();
-  await handlePingBatch(event, ready);
-};
+// The Lambda entry moved to functions/handlers/websub.ts; this export stays until the stack
+// points there (infra), then goes.
+export { handler } from "../handlers/websub.ts";
