@@ -12,14 +12,11 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { build } from "esbuild";
-import { articleId } from "../functions/articles/ids.ts";
-import type { DynamoDb } from "../functions/aws/dynamodb.ts";
-import { DynamoTable, marshalItem } from "../functions/index/dynamodb.ts";
-import type { CompiledArticle, IndexChange } from "../functions/index/index.ts";
 import { MemoryBlobs } from "../functions/index/keys.ts";
-import { type Item, MemoryTable, type Table, type TableWrite } from "../functions/index/table.ts";
+import type { Table, TableWrite } from "../functions/index/table.ts";
 import { Index } from "../functions/index/write.ts";
 import { DYNALITE_CREDENTIALS, startDynalite } from "../tests/support/dynalite.ts";
+import { article, change, copyToDynamo, memoryIndex, NOW } from "./index-corpus.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -35,7 +32,6 @@ const SIZES =
       ? [100, 1_000, 100_000]
       : [100, 1_000];
 const RUNS = flags.quick ? 5 : 15;
-const NOW = Date.parse("2026-01-01T00:00:00Z");
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 const ms = (x: number) => `${x.toFixed(x < 1 ? 3 : 1)} ms`;
@@ -59,74 +55,13 @@ class Counting implements Table {
   }
 }
 
-function article(i: number, title = `Article ${i}`): CompiledArticle {
-  const slug = `article-${i}`;
-  return {
-    meta: {
-      key: `${2000 + (i % 25)}/${slug}.md`,
-      version: "v1",
-      modified: new Date(NOW - i * 60_000),
-      id: articleId(slug),
-      slug,
-      title,
-      date: new Date(NOW - i * 3_600_000),
-      updated: new Date(NOW - i * 3_600_000),
-      authors: [{ name: `Author ${i % 40}` }],
-      tags: [`Topic ${i % 200}`, `Region ${i % 30}`],
-      summary: `Summary of article ${i}.`,
-      attachments: [],
-      draft: false,
-      format: "markdown",
-    },
-    html: `<p>${"Body text of a typical wire article. ".repeat(60)}</p>`,
-  };
-}
-
-let seq = 0;
-const change = (a: CompiledArticle): IndexChange => ({
-  kind: "put",
-  key: a.meta.key,
-  sequencer: (++seq).toString(16).padStart(16, "0"),
-  version: `e${seq}`,
-  seenAt: NOW,
-  article: a,
-});
-
-async function copyToDynamo(source: MemoryTable, client: DynamoDb, tableName: string) {
-  const items = [...source.items()];
-  const batches: Item[][] = [];
-  for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 16 }, async () => {
-      while (next < batches.length) {
-        let requests = (batches[next++] ?? []).map((item) => ({
-          PutRequest: { Item: marshalItem(item) },
-        }));
-        while (requests.length) {
-          const out = await client.call<{ UnprocessedItems?: Record<string, typeof requests> }>(
-            "BatchWriteItem",
-            {
-              RequestItems: { [tableName]: requests },
-            },
-          );
-          requests = out.UnprocessedItems?.[tableName] ?? [];
-        }
-      }
-    }),
-  );
-  return items.length;
-}
-
 const lines: string[] = [];
 const ratios = new Map<string, Map<number, number>>();
 const db = await startDynalite();
 for (const backend of ["memory", "dynamodb"] as const) {
   for (const size of SIZES) {
     const started = performance.now();
-    const memory = new MemoryTable();
-    const built = new Index(memory, new MemoryBlobs(), { now: () => NOW });
-    await built.applyMany(Array.from({ length: size }, (_, i) => change(article(i))));
+    const memory = await memoryIndex(size);
     const buildMs = performance.now() - started;
     let table: Table = memory;
     let note = `built in memory in ${ms(buildMs)}`;

@@ -417,6 +417,12 @@ export interface LambdaHost {
   invoke(request: HttpRequest): Promise<LambdaResult & { ms: number; rss: number }>;
   /** Any event (e.g. an SQS batch): whatever the handler returned. */
   invokeEvent(event: unknown): Promise<{ result: unknown; ms: number; rss: number }>;
+  /** Warm timing in the host: the median over `rounds` of the mean of `calls` invocations. */
+  repeat(
+    request: HttpRequest,
+    calls: number,
+    rounds: number,
+  ): Promise<{ perCallMs: number; rss: number }>;
   /** JSON log lines the function wrote (stdout and stderr), parsed where possible. */
   logs(): Record<string, unknown>[];
   dispose(): Promise<void>;
@@ -517,6 +523,17 @@ export function startLambdaHost(
         importMs: m.importMs ?? Number.NaN,
         importRss: m.rss ?? Number.NaN,
         invokeEvent,
+        repeat(request, calls, rounds) {
+          const id = ++nextId;
+          return new Promise((resolveRepeat, rejectRepeat) => {
+            pending.set(id, {
+              resolve: ({ result, rss }) =>
+                resolveRepeat({ perCallMs: (result as { perCallMs: number }).perCallMs, rss }),
+              reject: rejectRepeat,
+            });
+            child.send({ type: "repeat", id, event: httpEvent(request), calls, rounds });
+          });
+        },
         async invoke(request) {
           const { result, ms, rss } = await invokeEvent(httpEvent(request));
           if (typeof result !== "object" || result === null || !("statusCode" in result)) {

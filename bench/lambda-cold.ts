@@ -1,0 +1,225 @@
+/**
+ * The deployed path beside issue 10's targets: the feed and indexer bundles of `cdk synth`, each
+ * run in fresh Node processes (tests/deploy/lambda-host.mjs) against dynalite and s3rver on
+ * 127.0.0.1, on an index of 100 articles (and 100,000 with --full):
+ *
+ * - feed bundle size; import in a fresh process; import + first /feed.xml (cold);
+ * - warm 200 identity / gzip / br and 304 through the bundled handler (timed inside the process);
+ * - feed function RSS after a tour of feeds, tags, pages and archive pages;
+ * - indexer: one article change (S3 event → compile → index), its time and DynamoDB requests.
+ *
+ *   npx tsx bench/lambda-cold.ts [--full] [--out <existing cdk.out>] [--runs 7]
+ */
+import { readFileSync, statSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { gzipSync } from "node:zlib";
+import {
+  DEPLOY_CONTEXT,
+  type LambdaHost,
+  linkNodeModules,
+  locate,
+  startLambdaHost,
+  synthesize,
+} from "../tests/deploy/support.ts";
+import { articleFile } from "../tests/fixtures/articles.ts";
+import { startDynalite } from "../tests/support/dynalite.ts";
+import { startFaultProxy } from "../tests/support/fault-proxy.ts";
+import { s3Record, sqsEvent } from "../tests/support/s3-events.ts";
+import { S3RVER_CREDENTIALS, startS3rver } from "../tests/support/s3rver.ts";
+import { copyToDynamo, memoryIndex, NOW } from "./index-corpus.ts";
+import { bundleFor } from "./lambda-bundles.ts";
+
+const { values: args } = parseArgs({
+  options: {
+    full: { type: "boolean", default: false },
+    out: { type: "string" },
+    runs: { type: "string", default: "7" },
+  },
+  strict: false,
+});
+const RUNS = Math.max(3, Number(args.runs));
+const SIZES = args.full ? [100, 100_000] : [100];
+const SITE_URL = "https://news.example.com";
+const PREFIX = "articles/";
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+const ms = (x: number) => `${x.toFixed(x < 1 ? 3 : 1)} ms`;
+const verdict = (ok: boolean) => (ok ? "met" : "NOT met");
+const line = (what: string, value: string, target: string, ok: boolean) =>
+  console.log(`  ${what.padEnd(46)} ${value.padStart(10)}  [target ${target}] ${verdict(ok)}`);
+
+const scratch = await mkdtemp(join(tmpdir(), "dateline-bench-lambda-"));
+const synth = args.out
+  ? await locate(String(args.out))
+  : await synthesize(join(scratch, "cdk.out"), DEPLOY_CONTEXT);
+await linkNodeModules(synth.outDir);
+const feed = await bundleFor(synth.feedFunction, "functions/handlers/feed.ts", scratch);
+const indexer = await bundleFor(synth.indexerFunction, "functions/handlers/indexer.ts", scratch);
+
+const [db, s3] = await Promise.all([startDynalite(), startS3rver()]);
+const counter = await startFaultProxy(Number(new URL(db.endpoint).port));
+const baseEnv = (table: string, dynamo: string) => ({
+  TZ: ":UTC",
+  AWS_REGION: "us-east-1",
+  AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+  AWS_ENDPOINT_URL_S3: s3.endpoint,
+  AWS_ENDPOINT_URL_DYNAMODB: dynamo,
+  SITE_URL,
+  INDEX_TABLE: table,
+  CONTENT_BUCKET: s3.bucket,
+  CONTENT_PREFIX: PREFIX,
+  NODE_OPTIONS: "--enable-source-maps",
+});
+
+console.log("\nLambda bundles (issue 10), fresh processes against dynalite and s3rver");
+console.log(`  feed bundle: ${feed.origin}`);
+console.log(`  indexer bundle: ${indexer.origin}`);
+const bytes = statSync(feed.file).size;
+line("feed bundle, minified", `${(bytes / 1024).toFixed(1)} KB`, "≤ 100 KB", bytes <= 100 * 1024);
+console.log(
+  `  (gzip -9: ${(gzipSync(readFileSync(feed.file), { level: 9 }).byteLength / 1024).toFixed(1)} KB)`,
+);
+
+const firstFeed = new Map<number, number>();
+const indexerCost = new Map<number, number>();
+try {
+  for (const size of SIZES) {
+    const table = `bench-lambda-${size}`;
+    await db.table(table);
+    const t0 = performance.now();
+    const items = await copyToDynamo(await memoryIndex(size), db.client, table);
+    console.log(
+      `\n  ${size} articles (${items} index items loaded in ${ms(performance.now() - t0)})`,
+    );
+    const env = { ...baseEnv(table, db.endpoint), ORIGIN_AUTH: "iam", REVALIDATE_SECONDS: "60" };
+    const imports: number[] = [];
+    const firsts: number[] = [];
+    let host: LambdaHost | undefined;
+    for (let r = 0; r < RUNS; r++) {
+      await host?.dispose();
+      host = await startLambdaHost(feed.file, feed.exportName, env);
+      const first = await host.invoke({ path: "/feed.xml" });
+      if (first.statusCode !== 200) throw new Error(`/feed.xml: ${first.statusCode} ${first.body}`);
+      imports.push(host.importMs);
+      firsts.push(host.importMs + first.ms);
+    }
+    if (!host) throw new Error("no host");
+    if (size === SIZES[0])
+      line(
+        "feed bundle import (fresh process)",
+        ms(median(imports)),
+        "≤ 25 ms",
+        median(imports) <= 25,
+      );
+    const cold = median(firsts);
+    firstFeed.set(size, cold);
+    const small = firstFeed.get(SIZES[0] ?? 100) ?? cold;
+    line(
+      `import + first /feed.xml at ${size}`,
+      ms(cold),
+      size === SIZES[0] ? "≤ 60 ms" : `≤ 1.3 × ${ms(small)}`,
+      size === SIZES[0] ? cold <= 60 : cold <= 1.3 * small,
+    );
+    const etag = String((await host.invoke({ path: "/feed.xml" })).headers.etag ?? "");
+    for (const [name, headers, target] of [
+      ["warm 200 identity", {}, 0.05],
+      ["warm 200 gzip", { "accept-encoding": "gzip" }, 0.05],
+      ["warm 200 br", { "accept-encoding": "br" }, 0.05],
+      ["warm 304", { "if-none-match": etag }, 0.02],
+    ] as const) {
+      const { perCallMs } = await host.repeat({ path: "/feed.xml", headers }, 1_000, 9);
+      line(`${name} at ${size}`, ms(perCallMs), `≤ ${target} ms`, perCallMs <= target);
+    }
+    let rss = 0;
+    for (const path of [
+      "/feed.xml",
+      "/atom.xml",
+      "/feed.json",
+      "/",
+      "/tags/topic-7/feed.xml",
+      "/authors/author-3/feed.json",
+      "/articles/article-5",
+      "/opml.xml",
+    ])
+      rss = Math.max(rss, (await host.invoke({ path })).rss);
+    let query = "";
+    for (let page = 0; page < 20; page++) {
+      const r = await host.invoke({ path: "/feed.xml", query });
+      rss = Math.max(rss, r.rss);
+      const next = /<atom:link[^>]*rel="next"[^>]*href="[^"?]*\?([^"]+)"/.exec(
+        Buffer.from(r.body, r.isBase64Encoded ? "base64" : "utf8").toString("utf8"),
+      );
+      if (!next?.[1]) break;
+      query = next[1].replace(/&amp;/g, "&");
+    }
+    line(
+      `feed function RSS at ${size}`,
+      `${(rss / 1048576).toFixed(0)} MB`,
+      "≤ 128 MB",
+      size < 100_000 || rss <= 128 * 1048576,
+    );
+    await host.dispose();
+
+    // The indexer: one edited article (S3 event through the queue) into this index.
+    const ienv = {
+      ...baseEnv(table, counter.endpoint),
+      NODE_OPTIONS: "--enable-source-maps --max-old-space-size=768",
+    };
+    const times: number[] = [];
+    const requests: number[] = [];
+    const ihost = await startLambdaHost(indexer.file, indexer.exportName, ienv);
+    try {
+      for (let r = 0; r <= RUNS; r++) {
+        const i = Math.floor((r * size) / (RUNS + 1));
+        const key = `${2000 + (i % 25)}/article-${i}.md`;
+        const date = new Date(NOW - i * 3_600_000).toISOString();
+        await s3.put(
+          `${PREFIX}${key}`,
+          articleFile({
+            title: `Edited ${r}`,
+            slug: `article-${i}`,
+            date,
+            tags: [`Topic ${i % 200}`],
+            author: `Author ${i % 40}`,
+          }),
+        );
+        counter.seen.length = 0;
+        const record = s3Record(s3.bucket, `${PREFIX}${key}`);
+        // Later than every sequencer the corpus was built with, as a new upload's would be.
+        record.s3.object.sequencer = `1${String(r).padStart(20, "0")}`;
+        const { result, ms: took } = await ihost.invokeEvent(sqsEvent([[record]]));
+        const failures = (result as { batchItemFailures?: unknown[] }).batchItemFailures ?? [];
+        if (failures.length)
+          throw new Error(`indexer failed: ${JSON.stringify(ihost.logs().slice(-3))}`);
+        // The first change warms the process (imports, connections): not counted.
+        if (r === 0) continue;
+        times.push(took);
+        requests.push(counter.seen.length);
+      }
+    } finally {
+      await ihost.dispose();
+    }
+    const reads = new Set(counter.seen.map((s) => s.headers["x-amz-target"]));
+    console.log(
+      `  indexer: one article change at ${size}: ${ms(median(times))}, ${median(requests)} DynamoDB requests (${[...reads].map((t) => t?.split(".")[1]).join(", ")}; no Scan, no whole-index read or write)`,
+    );
+    indexerCost.set(size, median(times));
+  }
+} finally {
+  await Promise.all([db.stop(), s3.dispose(), counter.close()]);
+  await rm(scratch, { recursive: true, force: true });
+}
+if (SIZES.length > 1) {
+  const a = indexerCost.get(SIZES[0] ?? 0) ?? 0;
+  const b = indexerCost.get(SIZES[1] ?? 0) ?? 0;
+  line(
+    `indexer one change, ${SIZES[1]} vs ${SIZES[0]}`,
+    `×${(b / a).toFixed(2)}`,
+    "≤ 1.5×",
+    b <= 1.5 * a,
+  );
+}
