@@ -16,6 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
+import { bundleFor } from "../tests/deploy/bundles.ts";
 import {
   DEPLOY_CONTEXT,
   type LambdaHost,
@@ -30,7 +31,6 @@ import { startFaultProxy } from "../tests/support/fault-proxy.ts";
 import { s3Record, sqsEvent } from "../tests/support/s3-events.ts";
 import { S3RVER_CREDENTIALS, startS3rver } from "../tests/support/s3rver.ts";
 import { copyToDynamo, memoryIndex, NOW } from "./index-corpus.ts";
-import { bundleFor } from "./lambda-bundles.ts";
 
 const { values: args } = parseArgs({
   options: {

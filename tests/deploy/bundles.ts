@@ -7,7 +7,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { build } from "esbuild";
-import { type FunctionArtifact, REPO_ROOT } from "../tests/deploy/support.ts";
+import { type FunctionArtifact, REPO_ROOT } from "./support.ts";
 
 export interface Bundle {
   file: string;
