@@ -50,8 +50,10 @@ export class S3 {
       };
     }
     if (response.status === 304) return { status: "not-modified", etag: ifNoneMatch ?? etag };
-    if (response.status === 404) return { status: "missing" };
-    throw s3Error("GetObject", key, response.status, response.body);
+    const error = s3Error("GetObject", key, response.status, response.body);
+    // A missing bucket is a configuration fault, not a gone article.
+    if (response.status === 404 && error.code !== "NoSuchBucket") return { status: "missing" };
+    throw error;
   }
 
   /** ListObjectsV2 under `prefix`, every page: key, ETag, size and time of each object. */

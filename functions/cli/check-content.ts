@@ -8,6 +8,7 @@ import { join, relative } from "node:path";
 import { checkStore, formatProblem, summaryLine } from "../check/run.ts";
 import { loadConfig } from "../config.ts";
 import { ConfigError, StoreUnavailableError } from "../errors.ts";
+import { openBucket } from "../storage/bucket.ts";
 import { FolderStore } from "../storage/folder.ts";
 import type { ArticleStore } from "../storage/store.ts";
 
@@ -15,23 +16,12 @@ const USAGE = `usage: check-content [DIR | s3://BUCKET/PREFIX/]   (default: CONT
   SITE_URL        base URL relative links resolve against (as the server's)
   AWS_ENDPOINT_URL_S3, AWS_REGION, AWS credentials: for an s3:// source`;
 
-async function openSource(
-  target: string,
-): Promise<{ store: ArticleStore; display: (key: string) => string }> {
+function openSource(target: string): { store: ArticleStore; display: (key: string) => string } {
   const s3 = /^s3:\/\/([^/]+)\/?(.*)$/.exec(target);
   if (s3) {
-    // The SDK loads only for a bucket (it is the slow part of start-up).
-    const { S3Store } = await import("../storage/s3.ts");
     const bucket = s3[1] as string;
-    const prefix = s3[2] ? (s3[2].endsWith("/") ? s3[2] : `${s3[2]}/`) : "";
-    return {
-      store: new S3Store({
-        bucket,
-        prefix,
-        ...(process.env.AWS_ENDPOINT_URL_S3 ? { endpoint: process.env.AWS_ENDPOINT_URL_S3 } : {}),
-      }),
-      display: (key) => `s3://${bucket}/${prefix}${key}`,
-    };
+    const store = openBucket({ bucket, prefix: s3[2] ?? "" });
+    return { store, display: (key) => `${store.location}${key}` };
   }
   // Paths as the editor typed them, so an editor or CI annotator can open them.
   const shown = relative(process.cwd(), target) || ".";
@@ -61,7 +51,7 @@ async function main(argv: string[]): Promise<number> {
     console.error(error.message);
     return 2;
   }
-  const { store, display } = await openSource(argv[0] ?? fallbackDir);
+  const { store, display } = openSource(argv[0] ?? fallbackDir);
   const started = performance.now();
   try {
     // One compiling worker per core beyond the first; a small check stays on one thread.

@@ -59,19 +59,19 @@ async function library() {
   vi.stubEnv("AWS_REGION", s3.env.AWS_REGION);
   vi.stubEnv("AWS_SESSION_TOKEN", undefined);
   vi.stubEnv("AWS_PROFILE", undefined);
-  const runtime = (useManifest = true) => {
+  const runtime = () => {
     const config = loadConfig({
       SITE_URL: SITE,
       CONTENT_BUCKET: s3.bucket,
       CONTENT_PREFIX: prefix,
-      ...(useManifest ? { CONTENT_MANIFEST: manifestKey } : {}),
+      CONTENT_MANIFEST: manifestKey,
     });
     const store = new S3Store({
       bucket: s3.bucket,
       prefix,
       endpoint: proxy.endpoint,
       timeoutMs: TIMEOUT_MS,
-      ...(useManifest ? { manifestKey } : {}),
+      manifestKey,
     });
     return createRuntime(config, store, log, () => clock.now);
   };
@@ -214,33 +214,28 @@ describe("corrupted objects", () => {
   ]);
   const truncated = "---\ntitle: Cut off\ndate: 2024-01";
 
-  it.each([
-    ["with the manifest", true],
-    ["listing the bucket", false],
-  ])(
-    "invalid UTF-8 and a truncated file are skipped with file and reason (%s)",
-    async (_n, useManifest) => {
-      const lib = await library();
-      await s3.put(`${lib.prefix}bad/bytes.md`, invalidUtf8);
-      await s3.put(`${lib.prefix}bad/truncated.md`, truncated);
-      await lib.indexer.handle(
-        sqsEvent([
-          [s3Record(s3.bucket, `${lib.prefix}bad/bytes.md`)],
-          [s3Record(s3.bucket, `${lib.prefix}bad/truncated.md`)],
-        ]),
-      );
-      lib.log.entries.length = 0;
-      const { app } = lib.runtime(useManifest);
-      const feed = await timedGet(app, "/feed.xml");
-      expect(feed.response.status).toBe(200);
-      expect(feed.body.match(/<item>/g)).toHaveLength(lib.visible);
-      const skipped = lib.log.entries.filter((e) => e.message === "article skipped");
-      expect(Object.fromEntries(skipped.map((e) => [e.fields?.file, e.fields?.reason]))).toEqual({
-        "bad/bytes.md": "not valid UTF-8 text",
-        "bad/truncated.md": expect.stringMatching(/front matter|---/),
-      });
-    },
-  );
+  // The same without the manifest (listing the bucket): tests/faults/bucket.test.ts.
+  it("invalid UTF-8 and a truncated file are skipped with file and reason (with the manifest)", async () => {
+    const lib = await library();
+    await s3.put(`${lib.prefix}bad/bytes.md`, invalidUtf8);
+    await s3.put(`${lib.prefix}bad/truncated.md`, truncated);
+    await lib.indexer.handle(
+      sqsEvent([
+        [s3Record(s3.bucket, `${lib.prefix}bad/bytes.md`)],
+        [s3Record(s3.bucket, `${lib.prefix}bad/truncated.md`)],
+      ]),
+    );
+    lib.log.entries.length = 0;
+    const { app } = lib.runtime();
+    const feed = await timedGet(app, "/feed.xml");
+    expect(feed.response.status).toBe(200);
+    expect(feed.body.match(/<item>/g)).toHaveLength(lib.visible);
+    const skipped = lib.log.entries.filter((e) => e.message === "article skipped");
+    expect(Object.fromEntries(skipped.map((e) => [e.fields?.file, e.fields?.reason]))).toEqual({
+      "bad/bytes.md": "not valid UTF-8 text",
+      "bad/truncated.md": expect.stringMatching(/front matter|---/),
+    });
+  });
 
   it("an object corrupted after it was indexed does not take the feed down", async () => {
     const lib = await library();

@@ -1,15 +1,15 @@
 /**
  * The real app (createRuntime) on a real S3-compatible server (s3rver), wired the way the
- * Lambda adapter wires it (loadConfig → openStore → S3Store with its own SDK client), with an
- * injected clock so that revalidation happens exactly when the test says so.
+ * local server wires it for CONTENT_BUCKET (loadConfig → openStore → BucketStore on the signed
+ * S3 client, credentials from the environment), with an injected clock so that revalidation happens exactly when the test says so.
  */
 import { parseAtomFeed, parseJsonFeed, parseRssFeed } from "feedsmith";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { type Config, loadConfig } from "../../functions/config.ts";
 import { memoryLogger } from "../../functions/log.ts";
 import { createRuntime } from "../../functions/runtime.ts";
+import { BucketStore } from "../../functions/storage/bucket.ts";
 import { openStore } from "../../functions/storage/open.ts";
-import { S3Store } from "../../functions/storage/s3.ts";
 import { type S3rver, type S3rverRequest, startS3rver } from "../support/s3rver.ts";
 
 const PREFIX = "articles/";
@@ -75,7 +75,7 @@ async function setup(files: Record<string, string> = library()): Promise<Harness
   const s3 = await startS3rver();
   servers.push(s3);
   await s3.putMany(Object.entries(files).map(([key, body]) => [PREFIX + key, body] as const));
-  // The store builds its own SDK client, as in Lambda: credentials come from the environment.
+  // The store builds its own client: credentials come from the environment.
   vi.stubEnv("AWS_ACCESS_KEY_ID", s3.env.AWS_ACCESS_KEY_ID);
   vi.stubEnv("AWS_SECRET_ACCESS_KEY", s3.env.AWS_SECRET_ACCESS_KEY);
   vi.stubEnv("AWS_REGION", s3.env.AWS_REGION);
@@ -92,7 +92,7 @@ async function setup(files: Record<string, string> = library()): Promise<Harness
   const clock = { now: Date.now() };
   const runtime = () => {
     const store = openStore(config);
-    expect(store).toBeInstanceOf(S3Store);
+    expect(store).toBeInstanceOf(BucketStore);
     return createRuntime(config, store, log, () => clock.now);
   };
   await s3.clearRequests();
