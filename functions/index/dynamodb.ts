@@ -46,7 +46,8 @@ export class DynamoTable implements Table {
     const values: WireItem = { ":pk": { S: pk } };
     let condition = "pk = :pk";
     if (options.after !== undefined) {
-      condition += " AND sk > :sk";
+      // "After" in the query's order: with ScanIndexForward false, the smaller keys.
+      condition += options.descending ? " AND sk < :sk" : " AND sk > :sk";
       values[":sk"] = { S: options.after };
     } else if (options.upTo !== undefined) {
       condition += " AND sk <= :sk";
@@ -68,6 +69,7 @@ export class DynamoTable implements Table {
         KeyConditionExpression: condition,
         ExpressionAttributeValues: values,
         ConsistentRead: this.#consistent,
+        ...(options.descending ? { ScanIndexForward: false } : {}),
         ...(projection
           ? { ProjectionExpression: projection.join(", "), ExpressionAttributeNames: names }
           : {}),

@@ -85,20 +85,37 @@ export interface IndexRecord {
   state: "live" | "scheduled" | "draft" | "failed" | "deleted";
 }
 
-export interface ArticleIndex {
+/** What the feed app reads: pages, metadata lists, articles and summaries. */
+export interface IndexView {
+  /** One page of a scope, newest first, with bodies: one query of `limit` entries. */
+  page(scope: ScopeKey, limit: number, before?: PageCursor): Promise<IndexPage>;
+  /** The same order, metadata only (no body read, no blob fetch): sitemaps, list pages. */
+  metas(
+    scope: ScopeKey,
+    limit: number,
+    before?: PageCursor,
+  ): Promise<{ items: ArticleMeta[]; more: boolean }>;
+  /**
+   * The entry with the greatest sort key at or below the cursor's: the article at the cursor
+   * position or the nearest newer one (a canonical-cursor check; one descending query).
+   */
+  above(scope: ScopeKey, cursor: PageCursor): Promise<ArticleMeta | undefined>;
+  /** An article page by its (index-resolved) slug. */
+  article(slug: string): Promise<IndexedArticle | undefined>;
+  summary(scope: ScopeKey): Promise<ScopeSummary | undefined>;
+  /** Every scope with live articles (OPML, the tag and author lists). */
+  scopes(): Promise<ScopeSummary[]>;
+}
+
+export interface ArticleIndex extends IndexView {
   /** Applies one change; idempotent, safe under concurrent writers. */
   apply(change: IndexChange): Promise<ApplyResult>;
   /** Applies changes in order, refreshing each touched summary once (first builds, repairs). */
   applyMany(changes: IndexChange[]): Promise<ApplyResult>;
   /** Makes live every scheduled article whose date is at or before `now`. */
   release(now: number): Promise<ApplyResult>;
-  /** One page of a scope, newest first: one query of `limit` entries whatever the archive size. */
-  page(scope: ScopeKey, limit: number, before?: PageCursor): Promise<IndexPage>;
-  /** An article page by its (index-resolved) slug. */
-  article(slug: string): Promise<IndexedArticle | undefined>;
-  summary(scope: ScopeKey): Promise<ScopeSummary | undefined>;
-  /** Every scope with live articles (OPML, the tag and author lists). */
-  scopes(): Promise<ScopeSummary[]>;
+  /** The earliest date (ms) an article is scheduled to go live at, if any is waiting. */
+  nextRelease(): Promise<number | undefined>;
   failures(): Promise<IndexFailure[]>;
   /** Every record (reconciliation). */
   records(): Promise<IndexRecord[]>;

@@ -4,6 +4,12 @@
  *   pk "A"           sk <store key>        one record per stored object (state, sequencer, data)
  *   pk "E#<scope>"   sk <order key>        one entry per live article per scope (site, tag, author)
  *   pk "P"           sk <slug>             the article page entry, by its resolved slug
+ *
+ * An article (the record's `entry` and `h`, an E or P item's `d` and `h`) is stored as `d`/`entry`
+ * = encodeEntry({ meta, ref? }), metadata and the blob name of a large body, and `h` = the body
+ * HTML when it is inline (at most INLINE_HTML_BYTES). A metadata-only read (sitemaps, list pages,
+ * summaries) projects `d` and so never transfers a body.
+ *
  *   pk "S"           sk <scope>            scope summary: count, spellings, changed, revision
  *   pk "C"           sk slug#<s> | id#<i>  claims on a slug or front-matter id, oldest first
  *   pk "Q"           sk <time>#<key>       scheduled (future-dated) articles by date
@@ -53,7 +59,10 @@ export function compareSequencers(a: string, b: string): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-/** An entry's stored form: metadata, and the body inline or named in the blob store. */
+/**
+ * An entry's `d`: metadata, and the blob name of a body that is not inline. (`html` is only read,
+ * from an entry encoded before bodies moved to `h`.)
+ */
 export interface StoredEntry {
   meta: ArticleMeta;
   html?: string;
@@ -69,6 +78,7 @@ export function decodeEntry(text: string): StoredEntry {
   const meta = entry.meta as unknown as Record<string, unknown>;
   for (const field of ["modified", "date", "updated"] as const)
     meta[field] = new Date(meta[field] as string);
+  if (meta.revised !== undefined) meta.revised = new Date(meta.revised as string);
   return entry;
 }
 
@@ -93,7 +103,15 @@ export class MemoryBlobs implements BlobStore {
   }
 }
 
-/** Resolves an entry's body from the blob store when it is not inline. */
-export async function resolveEntry(entry: StoredEntry, blobs: BlobStore): Promise<IndexedArticle> {
-  return { meta: entry.meta, html: entry.html ?? (await blobs.get(entry.ref ?? "")) };
+/** An article as stored: `d` (see StoredEntry) and `h`, the body when it is inline. */
+export interface StoredArticle {
+  d: string;
+  h?: string;
+}
+
+/** Resolves an item's (`d`, `h`) body: inline, or from the blob store. */
+export async function resolveEntry(item: StoredArticle, blobs: BlobStore): Promise<IndexedArticle> {
+  const entry = decodeEntry(item.d);
+  const html = item.h ?? entry.html ?? (await blobs.get(entry.ref ?? ""));
+  return { meta: entry.meta, html };
 }

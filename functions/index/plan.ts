@@ -7,7 +7,16 @@ import type { ArticleMeta } from "../articles/article.ts";
 import { articleId, keyHash } from "../articles/ids.ts";
 import { slugify } from "../articles/text.ts";
 import type { IndexRecord, ScopeKey } from "./index.ts";
-import { CLAIMS, entryPartition, FAILURES, orderKey, PAGES, SCHEDULE, timeKey } from "./keys.ts";
+import {
+  CLAIMS,
+  entryPartition,
+  FAILURES,
+  orderKey,
+  PAGES,
+  SCHEDULE,
+  type StoredArticle,
+  timeKey,
+} from "./keys.ts";
 import type { TableWrite } from "./table.ts";
 
 /** The parts of a record that decide its entries, claims and scopes. */
@@ -89,8 +98,8 @@ export interface PlanInput {
   key: string;
   prev: Derived;
   next: Derived;
-  /** The encoded entry (articles). */
-  entry?: string;
+  /** The article's `d` and `h` (articles). */
+  entry?: StoredArticle;
   failure?: { version: string; reasons: string[]; seenAt: number };
 }
 
@@ -106,6 +115,9 @@ export function plan({ key, prev, next, entry, failure }: PlanInput): {
   };
   const wasLive = prev.state === "live";
   const isLive = next.state === "live" && entry !== undefined;
+  const stored: Record<string, string> = entry
+    ? { d: entry.d, ...(entry.h !== undefined ? { h: entry.h } : {}) }
+    : {};
   if (wasLive) {
     for (const scope of Object.keys(prev.scopes)) {
       const k = { pk: entryPartition(scope as ScopeKey), sk: orderKey(prev.date, prev.slug) };
@@ -117,9 +129,9 @@ export function plan({ key, prev, next, entry, failure }: PlanInput): {
   if (isLive) {
     for (const scope of Object.keys(next.scopes)) {
       const k = { pk: entryPartition(scope as ScopeKey), sk: orderKey(next.date, next.slug) };
-      add(`${k.pk} ${k.sk}`, { put: { ...k, key, d: entry } });
+      add(`${k.pk} ${k.sk}`, { put: { ...k, key, ...stored } });
     }
-    add(`P ${next.slug}`, { put: { pk: PAGES, sk: next.slug, key, d: entry } });
+    add(`P ${next.slug}`, { put: { pk: PAGES, sk: next.slug, key, ...stored } });
   }
   const was = new Set(claimKeys(prev));
   for (const claim of claimKeys(next)) {

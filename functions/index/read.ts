@@ -1,8 +1,10 @@
+import type { ArticleMeta } from "../articles/article.ts";
 import type {
   IndexedArticle,
   IndexFailure,
   IndexPage,
   IndexRecord,
+  IndexView,
   PageCursor,
   ScopeKey,
   ScopeSummary,
@@ -16,34 +18,69 @@ import {
   FAILURES,
   PAGES,
   resolveEntry,
+  SCHEDULE,
+  type StoredArticle,
   SUMMARIES,
 } from "./keys.ts";
 import type { Item, Table } from "./table.ts";
 
 /** The read side of the index: what the feed function needs, and nothing that writes. */
-export class IndexReader {
+export class IndexReader implements IndexView {
   constructor(
     protected readonly table: Table,
     protected readonly blobs: BlobStore,
   ) {}
 
   async page(scope: ScopeKey, limit: number, before?: PageCursor): Promise<IndexPage> {
-    const items = await this.table.query(entryPartition(scope), {
-      limit: limit + 1,
-      ...(before ? { after: cursorKey(before) } : {}),
+    const { items, more } = await this.#entries(scope, limit, before);
+    return { items: await Promise.all(items.map((item) => this.#resolve(item))), more };
+  }
+
+  async metas(
+    scope: ScopeKey,
+    limit: number,
+    before?: PageCursor,
+  ): Promise<{ items: ArticleMeta[]; more: boolean }> {
+    const { items, more } = await this.#entries(scope, limit, before, ["d"]);
+    return { items: items.map((item) => decodeEntry(String(item.d)).meta), more };
+  }
+
+  async above(scope: ScopeKey, cursor: PageCursor): Promise<ArticleMeta | undefined> {
+    const [item] = await this.table.query(entryPartition(scope), {
+      upTo: cursorKey(cursor),
+      descending: true,
+      limit: 1,
+      attributes: ["d"],
     });
-    const shown = items.slice(0, limit);
-    return {
-      items: await Promise.all(
-        shown.map((item) => resolveEntry(decodeEntry(String(item.d)), this.blobs)),
-      ),
-      more: items.length > limit,
-    };
+    return item ? decodeEntry(String(item.d)).meta : undefined;
   }
 
   async article(slug: string): Promise<IndexedArticle | undefined> {
     const item = await this.table.get({ pk: PAGES, sk: slug });
-    return item ? resolveEntry(decodeEntry(String(item.d)), this.blobs) : undefined;
+    return item ? this.#resolve(item) : undefined;
+  }
+
+  /** The earliest date (ms) an article is scheduled to go live at. */
+  async nextRelease(): Promise<number | undefined> {
+    const [first] = await this.table.query(SCHEDULE, { limit: 1, attributes: ["key"] });
+    // Schedule keys start with timeKey(date): the date is read back from the key.
+    return first ? Number(first.sk.slice(0, first.sk.indexOf("|"))) - 1e15 : undefined;
+  }
+
+  /** One query of limit + 1 entries: the extra one says whether older ones follow. */
+  async #entries(scope: ScopeKey, limit: number, before?: PageCursor, attributes?: string[]) {
+    const items = await this.table.query(entryPartition(scope), {
+      limit: limit + 1,
+      ...(before ? { after: cursorKey(before) } : {}),
+      ...(attributes ? { attributes } : {}),
+    });
+    return { items: items.slice(0, limit), more: items.length > limit };
+  }
+
+  #resolve(item: Item): Promise<IndexedArticle> {
+    const stored: StoredArticle = { d: String(item.d) };
+    if (item.h !== undefined) stored.h = String(item.h);
+    return resolveEntry(stored, this.blobs);
   }
 
   async summary(scope: ScopeKey): Promise<ScopeSummary | undefined> {

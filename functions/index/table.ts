@@ -33,10 +33,15 @@ export type TableWrite =
     };
 
 export interface QueryOptions {
-  /** Only sort keys strictly greater. */
+  /**
+   * Only sort keys strictly after this one in the query's order: greater, or with `descending`
+   * smaller (the entries just before a position, e.g. a newer page).
+   */
   after?: string;
-  /** Only sort keys less than or equal. */
+  /** Only sort keys less than or equal (with `descending`: where the query starts). */
   upTo?: string;
+  /** Greatest sort key first (DynamoDB's ScanIndexForward false). */
+  descending?: boolean;
   limit?: number;
   /** Attributes to return (default all). */
   attributes?: string[];
@@ -58,7 +63,7 @@ export class TableUnavailableError extends Error {
  */
 export interface Table {
   get(key: ItemKey): Promise<Item | undefined>;
-  /** Items of one partition in ascending sort-key order. */
+  /** Items of one partition in ascending (or `descending`) sort-key order. */
   query(pk: string, options?: QueryOptions): Promise<Item[]>;
   /** Rejects with ConflictError when the condition fails. */
   write(write: TableWrite): Promise<void>;
@@ -90,21 +95,20 @@ export class MemoryTable implements Table {
     // Sorted lazily: a bulk load of 100,000 entries sorts once, not once per write.
     partition.sorted ??= [...partition.items.keys()].sort();
     const keys = partition.sorted;
+    const { after, upTo } = options;
+    // [lo, hi): the keys within both bounds, walked from either end.
     let lo = 0;
-    if (options.after !== undefined) {
-      const after = options.after;
-      let hi = keys.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if ((keys[mid] as string) <= after) lo = mid + 1;
-        else hi = mid;
-      }
-    }
+    let hi = upTo === undefined ? keys.length : firstIndex(keys, (k) => k > upTo);
+    if (after !== undefined && options.descending)
+      hi = Math.min(
+        hi,
+        firstIndex(keys, (k) => k >= after),
+      );
+    else if (after !== undefined) lo = firstIndex(keys, (k) => k > after);
     const out: Item[] = [];
-    const limit = options.limit ?? Number.POSITIVE_INFINITY;
-    for (let i = lo; i < keys.length && out.length < limit; i++) {
-      const sk = keys[i] as string;
-      if (options.upTo !== undefined && sk > options.upTo) break;
+    const limit = Math.min(options.limit ?? Number.POSITIVE_INFINITY, Math.max(0, hi - lo));
+    for (let n = 0; n < limit; n++) {
+      const sk = keys[options.descending ? hi - 1 - n : lo + n] as string;
       const item = partition.items.get(sk) as Item;
       out.push(options.attributes ? pick(item, options.attributes) : { ...item });
     }
@@ -142,6 +146,18 @@ export class MemoryTable implements Table {
     Object.assign(next, write.set ?? {});
     partition.items.set(sk, next);
   }
+}
+
+/** The first index whose key satisfies `test` (false, then true, over the sorted keys). */
+function firstIndex(keys: string[], test: (key: string) => boolean): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (test(keys[mid] as string)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }
 
 function pick(item: Item, attributes: string[]): Item {

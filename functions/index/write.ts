@@ -1,32 +1,29 @@
-import { createHash } from "node:crypto";
-import { articleId } from "../articles/ids.ts";
-import { slugify } from "../articles/text.ts";
 import type { ApplyResult, ArticleIndex, CompiledArticle, IndexChange, ScopeKey } from "./index.ts";
 import {
   ARTICLES,
   type BlobStore,
-  CLAIMS,
   compareSequencers,
   decodeEntry,
   encodeEntry,
-  entryPartition,
-  INLINE_HTML_BYTES,
   SCHEDULE,
-  type StoredEntry,
-  SUMMARIES,
   timeKey,
 } from "./keys.ts";
-import {
-  type Claims,
-  claimKeys,
-  type Derived,
-  derive,
-  MEMBER,
-  NOTHING,
-  plan,
-  sameDerived,
-} from "./plan.ts";
+import { type Claims, claimKeys, type Derived, derive, NOTHING, sameDerived } from "./plan.ts";
 import { IndexReader } from "./read.ts";
+import {
+  baseMeta,
+  contentHash,
+  derivedOf,
+  forEachLimit,
+  merge,
+  planOf,
+  readClaims,
+  revisedOf,
+  STALE,
+  storedArticle,
+  UNCHANGED,
+} from "./record.ts";
+import { refreshSummary } from "./summary.ts";
 import { ConflictError, type Item, type Table } from "./table.ts";
 
 export interface IndexOptions {
@@ -34,10 +31,13 @@ export interface IndexOptions {
   now?: () => number;
   /** Attempts when another writer got there first. Default 12. */
   maxAttempts?: number;
+  /**
+   * Whether a future-dated article waits for its date (scheduled, then released). Default true;
+   * false makes it live at once (a local preview of what is to come).
+   */
+  holdBack?: boolean;
 }
 
-const UNCHANGED: ApplyResult = { outcome: "unchanged", scopes: [], pages: [] };
-const STALE: ApplyResult = { outcome: "stale", scopes: [], pages: [] };
 /** Parallel writes of one plan. */
 const PARALLEL = 8;
 
@@ -55,15 +55,17 @@ const PARALLEL = 8;
 export class Index extends IndexReader implements ArticleIndex {
   readonly #now: () => number;
   readonly #maxAttempts: number;
+  readonly #holdBack: boolean;
 
   constructor(
     table: Table,
     blobs: BlobStore,
-    { now = Date.now, maxAttempts = 12 }: IndexOptions = {},
+    { now = Date.now, maxAttempts = 12, holdBack = true }: IndexOptions = {},
   ) {
     super(table, blobs);
     this.#now = now;
     this.#maxAttempts = maxAttempts;
+    this.#holdBack = holdBack;
   }
 
   apply(change: IndexChange): Promise<ApplyResult> {
@@ -145,16 +147,8 @@ export class Index extends IndexReader implements ArticleIndex {
     return rec;
   }
 
-  async #claims(keys: string[]): Promise<Claims> {
-    const out: Claims = new Map();
-    for (const sk of new Set(keys)) {
-      const item = await this.table.get({ pk: CLAIMS, sk });
-      const members = new Map<string, string>();
-      for (const [name, value] of Object.entries(item ?? {}))
-        if (name.startsWith(MEMBER)) members.set(name.slice(MEMBER.length), String(value));
-      out.set(sk, members);
-    }
-    return out;
+  #claims(keys: string[]): Promise<Claims> {
+    return readClaims(this.table, keys);
   }
 
   async #applyOnce(change: IndexChange): Promise<ApplyResult> {
@@ -178,14 +172,22 @@ export class Index extends IndexReader implements ArticleIndex {
     let meta: CompiledArticle["meta"] | undefined;
     let state: Derived["state"] = change.kind === "delete" ? "deleted" : "failed";
     if (change.kind === "put") {
-      next.hash = contentHash(change.article);
+      // Hashed before `revised` is set: the same content again must hash the same.
+      const hash = contentHash(change.article);
+      next.hash = hash;
       // An edit without `updated:` is dated by when its new content was first seen; the same
       // content again (a re-deploy) keeps the earlier time and changes nothing.
-      const modified = rec && rec.hash === next.hash ? Number(rec.modified) : change.seenAt;
+      const modified = rec && rec.hash === hash ? Number(rec.modified) : change.seenAt;
       next.modified = modified;
-      meta = { ...change.article.meta, modified: new Date(modified) };
-      state = meta.draft ? "draft" : meta.date.getTime() > this.#now() ? "scheduled" : "live";
-      next.entry = encodeEntry(await this.#stored({ meta, html: change.article.html }));
+      const { revised: _r, ...compiled } = change.article.meta;
+      meta = { ...compiled, modified: new Date(modified) };
+      const revised = revisedOf(meta, hash, rec, change.seenAt);
+      if (revised) meta.revised = revised;
+      const future = this.#holdBack && meta.date.getTime() > this.#now();
+      state = meta.draft ? "draft" : future ? "scheduled" : "live";
+      const stored = await storedArticle(meta, change.article.html, this.blobs);
+      next.entry = stored.entry;
+      if (stored.h !== undefined) next.h = stored.h;
     } else if (change.kind === "failed") {
       next.reasons = JSON.stringify(change.reasons);
     }
@@ -209,14 +211,6 @@ export class Index extends IndexReader implements ArticleIndex {
     }
     const result = await this.#write(rec, next, prev, derived);
     return this.#cascade(change.key, claimSet, result);
-  }
-
-  /** Large bodies go to the blob store (content-addressed, so rewriting one is harmless). */
-  async #stored(article: CompiledArticle): Promise<StoredEntry> {
-    if (Buffer.byteLength(article.html) <= INLINE_HTML_BYTES) return article;
-    const ref = `${createHash("sha256").update(article.html).digest("hex")}.html`;
-    await this.blobs.put(ref, article.html);
-    return { meta: article.meta, ref };
   }
 
   /** Steps 1–4 of the protocol for one record. */
@@ -292,35 +286,9 @@ export class Index extends IndexReader implements ArticleIndex {
     }
   }
 
-  /** Recomputes a scope's summary from its newest entry (optimistic on the summary's `gen`). */
-  async #refresh(scope: ScopeKey): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      const summary = await this.table.get({ pk: SUMMARIES, sk: scope });
-      const [newest] = await this.table.query(entryPartition(scope), { limit: 1 });
-      const meta = newest ? decodeEntry(String(newest.d)).meta : undefined;
-      const slug = scope.slice(scope.indexOf("#") + 1);
-      const names = scope.startsWith("tag#") ? meta?.tags : meta?.authors.map((a) => a.name);
-      const item: Item = {
-        pk: SUMMARIES,
-        sk: scope,
-        gen: Number(summary?.gen ?? 0) + 1,
-        changed: this.#now(),
-        live: meta !== undefined,
-        name: names?.find((n) => slugify(n) === slug) ?? "",
-        newestDate: meta?.date.getTime() ?? 0,
-        newestUpdated: meta?.updated.getTime() ?? 0,
-      };
-      try {
-        await this.table.write({
-          put: item,
-          if: summary ? { gen: Number(summary.gen) } : { absent: true },
-        });
-        return;
-      } catch (error) {
-        if (!(error instanceof ConflictError) || attempt >= this.#maxAttempts * 4) throw error;
-        await new Promise((r) => setTimeout(r, Math.random() * 3 * attempt));
-      }
-    }
+  /** Recomputes a scope's summary; summaries are contended by every change to the scope. */
+  #refresh(scope: ScopeKey): Promise<void> {
+    return refreshSummary(this.table, scope, this.#now(), this.#maxAttempts * 4);
   }
 
   /**
@@ -351,62 +319,4 @@ export class Index extends IndexReader implements ArticleIndex {
     }
     return merge(results);
   }
-}
-
-function derivedOf(rec: Item): Derived {
-  return rec.derived ? (JSON.parse(String(rec.derived)) as Derived) : NOTHING;
-}
-
-/** A record's article as it was compiled: its own slug and id, before duplicates were resolved. */
-function baseMeta(rec: Item): CompiledArticle["meta"] {
-  const { meta } = decodeEntry(String(rec.entry));
-  const d = derivedOf(rec);
-  return { ...meta, slug: d.base, id: d.explicitId || articleId(d.base) };
-}
-
-function planOf(record: Item): ReturnType<typeof plan> {
-  return plan({
-    key: record.sk,
-    prev: JSON.parse(String(record.prev)) as Derived,
-    next: derivedOf(record),
-    ...(record.entry !== undefined ? { entry: String(record.entry) } : {}),
-    ...(record.reasons !== undefined
-      ? {
-          failure: {
-            version: String(record.version),
-            reasons: JSON.parse(String(record.reasons)) as string[],
-            seenAt: Number(record.seenAt),
-          },
-        }
-      : {}),
-  });
-}
-
-/** Hash of what the feeds show of an article (not its store version or file time). */
-function contentHash(article: CompiledArticle): string {
-  const { key: _k, version: _v, modified: _m, ...shown } = article.meta;
-  return createHash("sha256")
-    .update(JSON.stringify({ shown, html: article.html }))
-    .digest("hex");
-}
-
-function merge(results: ApplyResult[]): ApplyResult {
-  const applied = results.filter((r) => r.outcome === "applied");
-  if (!applied.length) return results[0] ?? UNCHANGED;
-  const releases = applied.flatMap((r) => (r.releaseAt === undefined ? [] : [r.releaseAt]));
-  return {
-    outcome: "applied",
-    scopes: [...new Set(applied.flatMap((r) => r.scopes))],
-    pages: [...new Set(applied.flatMap((r) => r.pages))],
-    ...(releases.length ? { releaseAt: Math.min(...releases) } : {}),
-  };
-}
-
-async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++] as T);
-    }),
-  );
 }

@@ -2,29 +2,14 @@
  * The index contract, on both tables: the in-memory one (npm start) and DynamoDB (dynalite, a
  * real implementation with DynamoDB's validation, on 127.0.0.1).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ArticleIndex } from "../../functions/index/index.ts";
 import { MemoryBlobs } from "../../functions/index/keys.ts";
-import { MemoryTable, type Table } from "../../functions/index/table.ts";
 import { Index } from "../../functions/index/write.ts";
-import { type Dynalite, startDynalite } from "../support/dynalite.ts";
-import { compiled, day, put, remove } from "./support.ts";
+import { compiled, day, put, remove, tableBackends } from "./support.ts";
 
 const NOW = Date.parse("2024-07-01T00:00:00Z");
-let db: Dynalite;
-let tables = 0;
-
-beforeAll(async () => {
-  db = await startDynalite();
-});
-afterAll(async () => {
-  await db.stop();
-});
-
-const backends: [string, () => Promise<Table>][] = [
-  ["memory", async () => new MemoryTable()],
-  ["dynamodb", async () => db.table(`index-test-${++tables}`)],
-];
+const backends = tableBackends("index-test");
 
 describe.each(backends)("index on %s", (_name, makeTable) => {
   const open = async (now = () => NOW): Promise<ArticleIndex> =>

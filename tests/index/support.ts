@@ -1,7 +1,10 @@
+import { afterAll, beforeAll } from "vitest";
 import type { ArticleMeta } from "../../functions/articles/article.ts";
 import { articleId } from "../../functions/articles/ids.ts";
 import type { CompiledArticle, IndexChange } from "../../functions/index/index.ts";
+import { MemoryTable, type Table } from "../../functions/index/table.ts";
 import { meta } from "../fixtures/index.ts";
+import { type Dynalite, startDynalite } from "../support/dynalite.ts";
 
 /** A compiled article: the meta fixture with the slug's own id, plus overrides. */
 export function compiled(
@@ -43,4 +46,23 @@ export function remove(
 /** Newest-first date `n` days after 2024-01-01. */
 export function day(n: number): Date {
   return new Date(Date.UTC(2024, 0, 1 + n, 12));
+}
+
+/**
+ * Both tables, for describe.each: in memory, and DynamoDB (dynalite on 127.0.0.1, started for
+ * the calling file); each call of a maker gives a fresh, empty table.
+ */
+export function tableBackends(prefix: string): [string, () => Promise<Table>][] {
+  let db: Dynalite | undefined;
+  let tables = 0;
+  beforeAll(async () => {
+    db = await startDynalite();
+  });
+  afterAll(async () => {
+    await db?.stop();
+  });
+  return [
+    ["memory", async () => new MemoryTable()],
+    ["dynamodb", async () => (db as Dynalite).table(`${prefix}-${++tables}`)],
+  ];
 }
