@@ -28,13 +28,14 @@ export {
 } from "./constants.ts";
 
 /**
- * The Lambda entry modules (relative to the repository root). The feed and indexer entries move
- * to functions/handlers/ with the index design; until then they keep the manifest's wiring.
+ * The Lambda entry modules (relative to the repository root): thin adapters side by side. The
+ * feed entry moves to functions/handlers/ with the index design; until then it keeps the
+ * manifest's wiring.
  */
 export const ENTRIES = {
   feed: "functions/lambda.ts",
-  indexer: "functions/indexer.ts",
-  websub: "functions/websub/handler.ts",
+  indexer: "functions/handlers/indexer.ts",
+  websub: "functions/handlers/websub.ts",
 } as const;
 
 export interface DatelineStackProps extends StackProps {
@@ -102,7 +103,6 @@ export class DatelineStack extends Stack {
       siteUrl,
       ...(this.websub ? { websubQueue: this.websub.queue } : {}),
       entry: ENTRIES.indexer,
-      legacyManifest: isLegacyEntry(ENTRIES.indexer),
     });
 
     this.alarms = new OperatorAlarms(this, "Alarms", {

@@ -6,7 +6,7 @@ import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import type { Bucket, CfnBucket } from "aws-cdk-lib/aws-s3";
 import { type IQueue, Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { COMPILED_PREFIX, CONTENT_PREFIX, LEGACY_MANIFEST_KEY } from "../constants.ts";
+import { COMPILED_PREFIX, CONTENT_PREFIX } from "../constants.ts";
 import { grantObjectRead } from "../grants.ts";
 import { DatelineFunction } from "./function.ts";
 import type { ArticleIndexTable } from "./index-table.ts";
@@ -25,8 +25,6 @@ export interface IndexerProps {
   websubQueue?: IQueue;
   /** The indexer's entry module, relative to the repository root. */
   entry: string;
-  /** The entry is the one before functions/handlers/indexer.ts: it also keeps the manifest. */
-  legacyManifest?: boolean;
 }
 
 /**
@@ -45,7 +43,6 @@ export class Indexer extends Construct {
   constructor(scope: Construct, id: string, props: IndexerProps) {
     super(scope, id);
     const { bucket, index, siteUrl, websubQueue } = props;
-    const legacy = props.legacyManifest === true;
 
     this.deadLetters = new Queue(this, "DeadLetters", {
       encryption: QueueEncryption.SQS_MANAGED,
@@ -83,7 +80,6 @@ export class Indexer extends Construct {
         INDEX_TABLE: index.table.tableName,
         CONTENT_BUCKET: bucket.bucketName,
         CONTENT_PREFIX,
-        ...(legacy ? { CONTENT_MANIFEST: LEGACY_MANIFEST_KEY } : {}),
         RELEASE_SCHEDULE_GROUP: this.releases.group.scheduleGroupName,
         RELEASE_ROLE_ARN: this.releases.role.roleArn,
         RELEASE_QUEUE_ARN: this.queue.queueArn,
@@ -91,15 +87,9 @@ export class Indexer extends Construct {
         // After a write that changed feeds, the changed scope paths go here (delayed pings).
         ...(websubQueue ? { WEBSUB_QUEUE_URL: websubQueue.queueUrl } : {}),
       },
-      // A heap cap well inside the function's memory: V8 then collects garbage instead of
-      // growing (the manifest of 100,000 articles reached 845 MB of RSS uncapped, 515 MB capped).
-      ...(legacy ? { nodeOptions: ["--max-old-space-size=768"] } : {}),
     });
     const role = this.function.executionRole;
-    grantObjectRead(role, bucket, "Articles", [
-      `${CONTENT_PREFIX}*`,
-      ...(legacy ? [LEGACY_MANIFEST_KEY] : []),
-    ]);
+    grantObjectRead(role, bucket, "Articles", [`${CONTENT_PREFIX}*`]);
     grantObjectRead(role, bucket, "Compiled", [`${COMPILED_PREFIX}*`]);
     role.addToPolicy(
       new PolicyStatement({
@@ -108,14 +98,6 @@ export class Indexer extends Construct {
         resources: [bucket.arnForObjects(`${COMPILED_PREFIX}*`)],
       }),
     );
-    if (legacy)
-      role.addToPolicy(
-        new PolicyStatement({
-          sid: "WriteManifest",
-          actions: ["s3:PutObject"],
-          resources: [bucket.arnForObjects(LEGACY_MANIFEST_KEY)],
-        }),
-      );
     index.grantReadWrite(role);
     this.releases.grantCreate(role);
     siteUrl.grantRead(role);

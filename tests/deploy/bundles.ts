@@ -6,7 +6,7 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { build } from "esbuild";
+import { build, type Metafile } from "esbuild";
 import { type FunctionArtifact, REPO_ROOT } from "./support.ts";
 
 export interface Bundle {
@@ -23,17 +23,12 @@ function sourcesOf(bundleFile: string): string[] {
   return (JSON.parse(readFileSync(map, "utf8")) as { sources?: string[] }).sources ?? [];
 }
 
-export async function bundleFor(
-  artifact: FunctionArtifact | undefined,
-  entry: string,
-  outDir: string,
-): Promise<Bundle> {
-  if (artifact && sourcesOf(artifact.bundleFile).some((s) => s.endsWith(entry)))
-    return { file: artifact.bundleFile, exportName: artifact.exportName, origin: "synthesized" };
-  const dir = join(outDir, entry.replace(/[^a-z0-9]+/gi, "-"));
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, "index.mjs");
-  await build({
+/**
+ * `entry` bundled into `outfile` with the stack's esbuild settings (infra/constructs/function.ts
+ * BUNDLING); the metafile says which inputs (and externals) went in.
+ */
+export async function buildLikeTheStack(entry: string, outfile: string): Promise<Metafile> {
+  const result = await build({
     entryPoints: [join(REPO_ROOT, entry)],
     bundle: true,
     platform: "node",
@@ -47,9 +42,24 @@ export async function bundleFor(
       js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
     },
     alias: { sax: join(REPO_ROOT, "infra", "bundle", "sax-stub.cjs") },
-    outfile: file,
+    outfile,
+    metafile: true,
     logLevel: "error",
   });
+  return result.metafile;
+}
+
+export async function bundleFor(
+  artifact: FunctionArtifact | undefined,
+  entry: string,
+  outDir: string,
+): Promise<Bundle> {
+  if (artifact && sourcesOf(artifact.bundleFile).some((s) => s.endsWith(entry)))
+    return { file: artifact.bundleFile, exportName: artifact.exportName, origin: "synthesized" };
+  const dir = join(outDir, entry.replace(/[^a-z0-9]+/gi, "-"));
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, "index.mjs");
+  await buildLikeTheStack(entry, file);
   copyFileSync(
     join(REPO_ROOT, "node_modules", "md4w", "js", "md4w-small.wasm"),
     join(dirname(file), "md4w-small.wasm"),

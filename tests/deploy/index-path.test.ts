@@ -5,7 +5,8 @@
  * Upload → S3 event → indexer bundle → index; two indexers fed overlapping, reordered and
  * duplicated events converge; a release schedule's message makes a future article live.
  */
-import { rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { articleFile } from "../fixtures/articles.ts";
@@ -15,15 +16,8 @@ import { S3RVER_CREDENTIALS, type S3rver, startS3rver } from "../support/s3rver.
 import { type SchedulerStub, startSchedulerStub } from "../support/scheduler-stub.ts";
 import { type SqsStub, startSqsStub } from "../support/sqs-stub.ts";
 import { type Bundle, bundleFor } from "./bundles.ts";
-import {
-  DEPLOY_CONTEXT,
-  type LambdaHost,
-  linkNodeModules,
-  type Synthesized,
-  startLambdaHost,
-  synthesize,
-  tempAssemblyDir,
-} from "./support.ts";
+import { type LambdaHost, type Synthesized, startLambdaHost } from "./support.ts";
+import { sharedSynth } from "./synth-cache.ts";
 
 const SITE_URL = "https://dxxxx.cloudfront.net";
 const PREFIX = "articles/";
@@ -40,17 +34,16 @@ let scheduler: SchedulerStub;
 let tables = 0;
 
 beforeAll(async () => {
-  out = await tempAssemblyDir();
+  out = await mkdtemp(join(tmpdir(), "dateline-index-path-"));
   [synth, s3, db, sqs, scheduler] = await Promise.all([
-    synthesize(out, DEPLOY_CONTEXT),
+    sharedSynth(),
     startS3rver(),
     startDynalite(),
     startSqsStub(),
     startSchedulerStub(),
   ]);
-  await linkNodeModules(out);
-  indexer = await bundleFor(synth.indexerFunction, "functions/handlers/indexer.ts", join(out, "b"));
-}, 180_000);
+  indexer = await bundleFor(synth.indexerFunction, "functions/handlers/indexer.ts", out);
+}, 240_000);
 
 afterAll(async () => {
   await Promise.all([s3?.dispose(), db?.stop(), sqs?.close(), scheduler?.close()]);

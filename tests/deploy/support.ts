@@ -4,11 +4,11 @@
  * process that runs a bundle's handler on Lambda Function URL (payload 2.0) events as CloudFront
  * sends them through origin access control, or on any other event.
  *
- * Used by tests/deploy/artifact.test.ts and scripts/measure-bundle.ts.
+ * Used by the tests in tests/deploy/ and scripts/measure-bundle.ts.
  */
 import { type ChildProcess, execFile, fork } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, symlink } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -227,8 +227,16 @@ export async function locate(outDir: string): Promise<Synthesized> {
 async function asFolder(path: string): Promise<string> {
   if (statSync(path).isDirectory()) return path;
   const target = `${path}.extracted`;
-  await mkdir(target, { recursive: true });
-  await run("/usr/bin/python3", ["-m", "zipfile", "-e", path, target]);
+  // Extracted once: assemblies shared between test files (synth-cache.ts) are read concurrently.
+  if (existsSync(target)) return target;
+  const partial = `${target}.${process.pid}`;
+  await mkdir(partial, { recursive: true });
+  await run("/usr/bin/python3", ["-m", "zipfile", "-e", path, partial]);
+  await rename(partial, target).catch(async (error: NodeJS.ErrnoException) => {
+    // Another process extracted it first.
+    if (!existsSync(target)) throw error;
+    await rm(partial, { recursive: true, force: true });
+  });
   return target;
 }
 
@@ -567,6 +575,11 @@ export function bodyBytes(result: LambdaResult): Buffer {
   return result.isBase64Encoded
     ? Buffer.from(result.body, "base64")
     : Buffer.from(result.body, "utf8");
+}
+
+/** The response body as text (UTF-8, base64-decoded first when encoded). */
+export function bodyText(result: LambdaResult): string {
+  return bodyBytes(result).toString("utf8");
 }
 
 /** A header of a Lambda result, case-insensitively. */

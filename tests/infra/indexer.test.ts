@@ -7,7 +7,7 @@
  */
 import { Match } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
-import { acknowledgements, arnOf, indexDesignStack, objectArn, Synth } from "./support.ts";
+import { acknowledgements, arnOf, objectArn, Synth } from "./support.ts";
 
 let synth: Synth;
 const bucket = () => synth.only("AWS::S3::Bucket", { VersioningConfiguration: Match.anyValue() });
@@ -171,13 +171,13 @@ describe("indexer function", () => {
       {
         Effect: "Allow",
         Action: "s3:GetObject",
-        Resource: [own("articles/*"), own("index/manifest.json.gz")],
+        Resource: own("articles/*"),
       },
       {
         Effect: "Allow",
         Action: "s3:ListBucket",
         Resource: arnOf(bucket()),
-        Condition: { StringLike: { "s3:prefix": ["articles/*", "index/manifest.json.gz"] } },
+        Condition: { StringLike: { "s3:prefix": ["articles/*"] } },
       },
       { Effect: "Allow", Action: "s3:GetObject", Resource: own("compiled/*") },
       {
@@ -187,7 +187,6 @@ describe("indexer function", () => {
         Condition: { StringLike: { "s3:prefix": ["compiled/*"] } },
       },
       { Effect: "Allow", Action: "s3:PutObject", Resource: own("compiled/*") },
-      { Effect: "Allow", Action: "s3:PutObject", Resource: own("index/manifest.json.gz") },
       {
         Effect: "Allow",
         Action: [
@@ -289,15 +288,13 @@ describe("indexer function", () => {
     for (const ack of acks) expect(ack.path).toBe("Dateline/Indexer/FunctionRole");
   });
 
-  it("drops the manifest, its grants and the heap cap once its entry is the index design's", () => {
-    const design = new Synth({}, { build: indexDesignStack });
-    const fn = design.fn("^Dateline indexer");
-    expect(design.env(fn)).not.toHaveProperty("CONTENT_MANIFEST");
-    expect(design.env(fn).NODE_OPTIONS).toBe("--enable-source-maps");
-    const policy = JSON.stringify(design.statementsOf(design.roleOf(fn)));
+  it("has no manifest: no CONTENT_MANIFEST, no grant on it, no heap cap", () => {
+    const fn = indexer();
+    expect(synth.env(fn)).not.toHaveProperty("CONTENT_MANIFEST");
+    expect(synth.env(fn).NODE_OPTIONS).toBe("--enable-source-maps");
+    const policy = JSON.stringify(synth.statementsOf(synth.roleOf(fn)));
     expect(policy).not.toContain("manifest");
     expect(policy).toContain("/compiled/*");
     expect(policy).toContain("scheduler:CreateSchedule");
-    expect(design.nagFindings()).toEqual([]);
   });
 });

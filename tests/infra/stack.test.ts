@@ -1,17 +1,19 @@
 /**
  * The stack as `cdk synth` builds it, with real esbuild bundling of every function: the content
  * asset, the bundles themselves (the feed bundle's shape, the indexer bundle run on an SQS batch
- * of S3 events against s3rver), the outputs, and the logical ids that must not move. The
+ * of S3 events against s3rver and dynalite), the outputs, and the logical ids that must not move. The
  * constructs' template shape is tested without bundling in the other files of tests/infra.
  */
-import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { GetObjectCommand } from "@aws-sdk/client-s3";
+import { promisify } from "node:util";
 import { Token } from "aws-cdk-lib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decodeManifest } from "../../functions/storage/manifest.ts";
+import { MemoryBlobs } from "../../functions/index/keys.ts";
+import { IndexReader } from "../../functions/index/read.ts";
 import { ENTRIES } from "../../infra/stack.ts";
+import { type Dynalite, startDynalite } from "../support/dynalite.ts";
 import { s3Record, sqsEvent } from "../support/s3-events.ts";
 import { type S3rver, startS3rver } from "../support/s3rver.ts";
 import { Synth } from "./support.ts";
@@ -112,58 +114,51 @@ describe("outputs", () => {
 
 describe("the synthesized indexer bundle", () => {
   let s3: S3rver;
+  let db: Dynalite;
 
   beforeAll(async () => {
-    s3 = await startS3rver();
+    [s3, db] = await Promise.all([startS3rver(), startDynalite()]);
   });
 
   afterAll(async () => {
-    await s3?.dispose();
+    await Promise.all([s3?.dispose(), db?.stop()]);
   });
 
-  it("writes the manifest when Lambda invokes it with an SQS batch of S3 events", async () => {
+  it("indexes the bucket when Lambda invokes it with an SQS batch of S3 events", async () => {
     const bundle = join(assetDir("Indexer/Function/Code"), "index.mjs");
     expect(existsSync(bundle)).toBe(true);
-    // The Lambda runtime provides @aws-sdk/*; here the repository's copy stands in for it.
-    const modules = join(assemblyDir, "node_modules");
-    if (!existsSync(modules)) symlinkSync(join(process.cwd(), "node_modules"), modules, "dir");
-
+    const table = await db.table("stack-test");
     await s3.putMany([
       ["articles/2024/a.md", "---\ntitle: Alpha\ndate: 2024-01-01\n---\n\nA.\n"],
       ["articles/2024/b.md", "---\ntitle: Beta\ndate: 2024-01-02\n---\n\nB.\n"],
     ]);
-    const event = sqsEvent([[s3Record(s3.bucket, "articles/2024/a.md")]]);
-    execFileSync(
+    const event = sqsEvent([[s3Record(s3.bucket, "articles/2024/a.md")], { rebuild: true }]);
+    // Not execFileSync: dynalite answers from this process's event loop.
+    const { stdout } = await promisify(execFile)(
       process.execPath,
       [
         "--input-type=module",
         "-e",
-        `const { handler } = await import(${JSON.stringify(bundle)}); await handler(JSON.parse(process.env.EVENT));`,
+        `const { handler } = await import(${JSON.stringify(bundle)}); console.log(JSON.stringify(await handler(JSON.parse(process.env.EVENT))));`,
       ],
       {
         env: {
           PATH: process.env.PATH ?? "",
           ...s3.env,
-          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+          AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
+          SITE_URL: "https://news.example.com",
           CONTENT_BUCKET: s3.bucket,
           CONTENT_PREFIX: "articles/",
-          CONTENT_MANIFEST: "index/manifest.json.gz",
+          INDEX_TABLE: "stack-test",
           EVENT: JSON.stringify(event),
         },
-        stdio: "pipe",
+        encoding: "utf8",
         timeout: 30_000,
       },
     );
-    const written = await s3.client.send(
-      new GetObjectCommand({ Bucket: s3.bucket, Key: "index/manifest.json.gz" }),
-    );
-    const entries = await decodeManifest(
-      (await written.Body?.transformToByteArray()) ?? new Uint8Array(),
-    );
-    // The first manifest comes from a full listing: b.md too, though only a.md's event came.
-    expect(entries.map((e) => ("meta" in e ? e.meta.title : e.error)).sort()).toEqual([
-      "Alpha",
-      "Beta",
-    ]);
+    expect(JSON.parse(stdout.trim().split("\n").at(-1) ?? "")).toEqual({ batchItemFailures: [] });
+    // The event's article, and the rebuild's full listing: b.md too.
+    const page = await new IndexReader(table, new MemoryBlobs()).page("site", 10);
+    expect(page.items.map((i) => i.meta.title)).toEqual(["Beta", "Alpha"]);
   });
 });

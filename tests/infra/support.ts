@@ -158,12 +158,8 @@ export const objectArn = (bucket: string, key: string) => ({
   "Fn::Join": ["", [arnOf(bucket), `/${key}`]],
 });
 
-/** The index design's indexer entry (on main); the feed entry stands in until its own lands. */
-export const INDEX_DESIGN_ENTRIES = {
-  feed: ENTRIES.feed,
-  indexer: "functions/handlers/indexer.ts",
-  websub: ENTRIES.websub,
-} as const;
+/** The stack's entries; the feed entry stands in until functions/handlers/feed.ts is its own. */
+export const INDEX_DESIGN_ENTRIES = ENTRIES;
 
 /**
  * The feed site and the indexer wired for the index design (legacyManifest: false), as the
@@ -177,9 +173,10 @@ export function indexDesignStack(app: App): Stack {
   const storage = new ContentStorage(stack, "Storage");
   const index = new ArticleIndexTable(stack, "Index");
   const siteUrl = new SiteUrl(stack, undefined);
-  const common = { bucket: storage.bucket, index, siteUrl, legacyManifest: false };
+  const common = { bucket: storage.bucket, index, siteUrl };
   const feed = new FeedSite(stack, "Feed", {
     ...common,
+    legacyManifest: false,
     settings,
     logBucket: storage.logBucket,
     entry: INDEX_DESIGN_ENTRIES.feed,

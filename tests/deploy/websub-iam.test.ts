@@ -1,0 +1,271 @@
+/**
+ * The write path end to end with the synthesized bundles: an upload becomes an S3 event on the
+ * indexer's queue, the indexer bundle updates the index (dynalite) and announces the changed
+ * feeds, the WebSub bundle invalidates them at the edge (a CloudFront stand-in) and pings the hub
+ * once the invalidation completed, and the hub's fetch gets the new article from the feed
+ * bundle. Every AWS call each bundle made is recorded at its endpoints and evaluated against the
+ * synthesized policies (tests/support/iam-proof.ts), which also fails without a needed statement.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Edge, type Invalidation, startEdge } from "../support/cloudfront-edge.ts";
+import { type Hub, startHub } from "../support/hub.ts";
+import {
+  denials,
+  IamProof,
+  iamRequestsOf,
+  proveCalls,
+  type RecordedRequest,
+  startRecordingProxy,
+} from "../support/iam-proof.ts";
+import { s3Record, sqsEvent } from "../support/s3-events.ts";
+import { type SqsStub, startSqsStub } from "../support/sqs-stub.ts";
+import { type DeployedSite, deployedSite, errorLines } from "./deployed.ts";
+import {
+  bodyBytes,
+  type FunctionArtifact,
+  type LambdaHost,
+  type Synthesized,
+  startLambdaHost,
+} from "./support.ts";
+import { sharedSynth } from "./synth-cache.ts";
+
+const NEW_TITLE = "Night ferry resumes service";
+const NEW_KEY = "articles/2026/night-ferry.md";
+type Who = "feed" | "indexer" | "websub";
+
+let synth: Synthesized;
+let site: DeployedSite;
+let sqs: SqsStub;
+let edge: Edge;
+let hub: Hub;
+let feedHost: LambdaHost;
+let siteUrl: string;
+/** What each function sent to AWS, recorded at its endpoints. */
+const calls: Record<Who, RecordedRequest[]> = { feed: [], indexer: [], websub: [] };
+/** A feed fetched through the edge after the indexer's write, before any invalidation. */
+let beforeInvalidation: { body: string; fromCache: boolean };
+let queueDelay: number;
+
+const fn = (name: "indexerFunction" | "websubFunction"): FunctionArtifact => {
+  const found = synth[name];
+  if (!found) throw new Error(`the stack has no ${name}`);
+  return found;
+};
+
+/** Runs one event through a fresh process of the indexer or publisher, its AWS calls recorded. */
+async function run(
+  who: "indexer" | "websub",
+  event: unknown,
+  overrides: Record<string, string> = {},
+): Promise<void> {
+  const artifact = fn(who === "indexer" ? "indexerFunction" : "websubFunction");
+  const proxy = await startRecordingProxy(
+    who === "indexer"
+      ? { s3: site.s3.endpoint, sqs: sqs.url, dynamodb: site.db.endpoint, ssm: site.ssm.url }
+      : { cloudfront: edge.apiUrl },
+  );
+  const queue = artifact.environment.WEBSUB_QUEUE_URL;
+  const host = await startLambdaHost(
+    artifact.bundleFile,
+    artifact.exportName,
+    site.env(artifact, {
+      ...(queue ? { WEBSUB_QUEUE_URL: site.resolver.string(queue) } : {}),
+      ...proxy.env,
+      ...overrides,
+    }),
+  );
+  try {
+    const { result } = await host.invokeEvent(event);
+    if (who === "indexer") expect(result).toEqual({ batchItemFailures: [] });
+    expect(errorLines(host)).toEqual([]);
+  } finally {
+    await host.dispose();
+    calls[who].push(...proxy.records());
+    await proxy.close();
+  }
+}
+
+const objectEvent = (key: string, eventName?: "ObjectRemoved:Delete") =>
+  sqsEvent([[s3Record(site.s3.bucket, key, eventName)]]);
+
+beforeAll(async () => {
+  synth = await sharedSynth();
+  // Not indexed yet: the first build is the recorded indexer's, so its calls are proven too.
+  site = await deployedSite(synth, { indexed: false });
+  const resolver = site.resolver;
+  const distributionId = resolver.ref(
+    Object.entries(synth.resources).find(
+      ([, r]) => r.Type === "AWS::CloudFront::Distribution",
+    )?.[0] as string,
+  );
+  siteUrl = resolver.string(fn("websubFunction").environment.SITE_URL);
+  expect(siteUrl).toBe(site.siteUrl);
+  sqs = await startSqsStub();
+
+  // The feed function, warm, behind the edge; it revalidates every second here (60 s on AWS).
+  const feedProxy = await startRecordingProxy({
+    s3: site.s3.endpoint,
+    ssm: site.ssm.url,
+    dynamodb: site.db.endpoint,
+  });
+  feedHost = await site.feed({ ...feedProxy.env, REVALIDATE_SECONDS: "1" });
+  edge = await startEdge({
+    distributionId,
+    origin: async (path, query) => {
+      const r = await feedHost.invoke({ path, query });
+      return {
+        statusCode: r.statusCode,
+        headers: Object.fromEntries(
+          Object.entries(r.headers).map(([k, v]) => [k.toLowerCase(), String(v)]),
+        ),
+        body: bodyBytes(r),
+      };
+    },
+  });
+  hub = await startHub({
+    fetchTopic: async (url) => (await edge.get(new URL(url).pathname)).body.toString("utf8"),
+  });
+
+  // 1. A fresh deploy: the feed function is asked before the index is built, then the first
+  //    reconciliation builds it from the bucket.
+  for (const path of ["/feed.json", "/feed.xml", "/atom.xml", "/articles/no-such-article"])
+    await edge.get(path);
+  await run("indexer", sqsEvent([{ rebuild: true }]));
+  await new Promise((resolve) => setTimeout(resolve, 1_100));
+  for (const name of ["feed.json", "feed.xml", "atom.xml"])
+    await feedHost.invoke({ path: `/${name}` });
+  expect((await edge.get("/feed.json")).fromCache).toBe(true);
+
+  // 2. An author uploads an article; S3's event reaches the indexer, which writes and announces.
+  const sent = sqs.messages.length;
+  const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+  await site.s3.put(
+    NEW_KEY,
+    `---\ntitle: ${NEW_TITLE}\ndate: ${yesterday}\ntags: [Harbour, Night Ferries]\nauthor: Ines Duarte\n---\n\nThe night ferry sails again.\n`,
+  );
+  await run("indexer", objectEvent(NEW_KEY));
+  const announced = sqs.messages.slice(sent);
+  expect(announced).toHaveLength(1);
+  const edgeCopy = await edge.get("/feed.json");
+  beforeInvalidation = { body: edgeCopy.body.toString("utf8"), fromCache: edgeCopy.fromCache };
+
+  // 3. The queue holds the message past the feed function's revalidation (90 s > 60 s on AWS;
+  //    here the function revalidates every 1 s, so 1.5 s stands for the delay).
+  const pings = Object.values(synth.resources).find(
+    (r) => r.Type === "AWS::SQS::Queue" && r.Properties.DelaySeconds !== undefined,
+  );
+  queueDelay = Number(pings?.Properties.DelaySeconds);
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  await run(
+    "websub",
+    sqsEvent(announced.map((m) => JSON.parse(m.body) as Record<string, unknown>)),
+    { HUB_URL: hub.url },
+  );
+
+  // 4. A deletion: the indexer reads the key, S3 answers 404 (the missing-key rule applies).
+  const gone = `${synth.content.destinationPrefix}${site.contentKeys[0]}`;
+  await site.s3.remove(gone);
+  await run("indexer", objectEvent(gone, "ObjectRemoved:Delete"));
+  calls.feed.push(...feedProxy.records());
+  await feedProxy.close();
+}, 240_000);
+
+afterAll(async () => {
+  await feedHost?.dispose();
+  await Promise.all([hub?.close(), edge?.close(), sqs?.close()]);
+  await site?.dispose();
+});
+
+describe("WebSub after the change is visible", () => {
+  it("holds each ping on the queue longer than the feed function's revalidation", () => {
+    expect(queueDelay).toBeGreaterThan(Number(synth.feedFunction.environment.REVALIDATE_SECONDS));
+    expect(queueDelay).toBeLessThanOrEqual(900);
+    const queueUrl = site.resolver.string(fn("indexerFunction").environment.WEBSUB_QUEUE_URL);
+    expect(sqs.messages.length).toBeGreaterThan(0);
+    expect(sqs.messages.map((m) => m.queueUrl)).toEqual(sqs.messages.map(() => queueUrl));
+  });
+
+  it("still serves the old feed from CloudFront's cache right after the write (why it invalidates)", () => {
+    expect(beforeInvalidation.fromCache).toBe(true);
+    expect(beforeInvalidation.body).not.toContain(NEW_TITLE);
+  });
+
+  it("invalidates exactly the changed feed paths, then pings the hub once the invalidation completed", () => {
+    expect(edge.invalidations).toHaveLength(1);
+    const [invalidation] = edge.invalidations as [Invalidation];
+    const scopes = ["", "/authors/ines-duarte", "/tags/harbour", "/tags/night-ferries"];
+    const paths = scopes.flatMap((s) =>
+      ["feed.xml", "atom.xml", "feed.json"].map((f) => `${s}/${f}`),
+    );
+    expect([...invalidation.paths].sort()).toEqual([...paths].sort());
+    expect(hub.requests.flatMap((r) => r.urls).sort()).toEqual(
+      paths.map((p) => `${siteUrl}${p}`).sort(),
+    );
+    expect(invalidation.completedAt).toBeDefined();
+    for (const request of hub.requests)
+      expect(request.receivedAt).toBeGreaterThanOrEqual(invalidation.completedAt as number);
+  });
+
+  it("gives the hub's fetch of every pinged feed the new article", async () => {
+    expect(hub.requests.length).toBeGreaterThan(0);
+    for (const request of hub.requests) {
+      const [body] = (await request.fetched) as [string];
+      expect(body, request.urls[0]).toContain(NEW_TITLE);
+    }
+  });
+});
+
+describe("every AWS call the bundles made, proven allowed", () => {
+  const proof = () => new IamProof(synth.resources, site.resolver);
+  const ids = (): Record<Who, string> => ({
+    feed: synth.feedFunction.logicalId,
+    indexer: fn("indexerFunction").logicalId,
+    websub: fn("websubFunction").logicalId,
+  });
+  const seen = (who: Who) =>
+    calls[who].flatMap((r) => iamRequestsOf(r, proof().target).map((q) => q.action));
+
+  it("makes only AWS calls that the synthesized policies allow, for every function", async () => {
+    for (const who of ["feed", "indexer", "websub"] as const) {
+      expect(calls[who].length, who).toBeGreaterThan(0);
+      const verdicts = await proveCalls(proof(), ids()[who], calls[who]);
+      expect(denials(verdicts), who).toEqual([]);
+    }
+    // The calls that matter were made: the site URL, the index reads and writes, a missing
+    // article's read (404: the indexer may list what it reads), the announcement, the
+    // invalidation and its status.
+    expect(calls.indexer.some((r) => r.path.includes("/articles/") && r.status === 404)).toBe(true);
+    expect(seen("feed")).toEqual(expect.arrayContaining(["ssm:GetParameter"]));
+    expect(seen("indexer")).toEqual(expect.arrayContaining(["ssm:GetParameter"]));
+    expect(seen("indexer")).toEqual(
+      expect.arrayContaining([
+        "s3:GetObject",
+        "s3:ListBucket",
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "sqs:SendMessage",
+      ]),
+    );
+    expect(seen("indexer").some((a) => /^dynamodb:(Put|Update|Delete)Item$/.test(a))).toBe(true);
+    expect(seen("indexer").filter((a) => /Scan|Batch/.test(a))).toEqual([]);
+    expect(seen("websub")).toEqual(
+      expect.arrayContaining(["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"]),
+    );
+  });
+
+  it("fails the proof when a needed statement is removed", async () => {
+    const p = proof();
+    const without = async (who: Who, sid: string) =>
+      denials(await proveCalls(p.without(p.roleOf(ids()[who]), sid), ids()[who], calls[who]));
+    const noIndex = await without("indexer", "ReadWriteIndex");
+    expect(noIndex.some((d) => d.includes("dynamodb:"))).toBe(true);
+    const noArticles = await without("indexer", "ReadArticles");
+    expect(noArticles.some((d) => d.startsWith("ImplicitlyDenied: s3:GetObject"))).toBe(true);
+    const noList = await without("indexer", "ListArticles");
+    expect(noList.join("\n")).toMatch(/s3:ListBucket/);
+    const noInvalidation = await without("websub", "InvalidateFeeds");
+    expect(noInvalidation.some((d) => d.includes("cloudfront:CreateInvalidation"))).toBe(true);
+    const noSiteUrl = await without("feed", "ReadSiteUrl");
+    expect(noSiteUrl.some((d) => d.includes("ssm:GetParameter"))).toBe(true);
+  });
+});
