@@ -149,12 +149,14 @@ function conditionOf(condition: Condition | undefined): {
 } {
   if (!condition) return {};
   if ("absent" in condition) return { expression: "attribute_not_exists(pk)" };
-  if ("owner" in condition)
+  if ("owner" in condition || "ownerOrAbsent" in condition) {
+    const owner = "owner" in condition ? condition.owner : condition.ownerOrAbsent;
     return {
-      expression: "#ckey = :ckey",
+      expression: `${"owner" in condition ? "" : "attribute_not_exists(pk) OR "}#ckey = :ckey`,
       names: { "#ckey": "key" },
-      values: { ":ckey": { S: condition.owner } },
+      values: { ":ckey": { S: owner } },
     };
+  }
   return {
     expression: "#cgen = :cgen",
     names: { "#cgen": "gen" },

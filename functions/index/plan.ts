@@ -129,9 +129,12 @@ export function plan({ key, prev, next, entry, failure }: PlanInput): {
   if (isLive) {
     for (const scope of Object.keys(next.scopes)) {
       const k = { pk: entryPartition(scope as ScopeKey), sk: orderKey(next.date, next.slug) };
-      add(`${k.pk} ${k.sk}`, { put: { ...k, key, ...stored } });
+      add(`${k.pk} ${k.sk}`, { put: { ...k, key, ...stored }, if: { ownerOrAbsent: key } });
     }
-    add(`P ${next.slug}`, { put: { pk: PAGES, sk: next.slug, key, ...stored } });
+    add(`P ${next.slug}`, {
+      put: { pk: PAGES, sk: next.slug, key, ...stored },
+      if: { ownerOrAbsent: key },
+    });
   }
   const was = new Set(claimKeys(prev));
   for (const claim of claimKeys(next)) {

@@ -7,8 +7,8 @@ import type { ArticleMeta } from "../articles/article.ts";
 import { articleId } from "../articles/ids.ts";
 import type { ApplyResult, CompiledArticle } from "./index.ts";
 import { type BlobStore, CLAIMS, decodeEntry, encodeEntry, INLINE_HTML_BYTES } from "./keys.ts";
-import { type Claims, type Derived, MEMBER, NOTHING, plan } from "./plan.ts";
-import type { Item, Table } from "./table.ts";
+import { type Claims, type Derived, MEMBER, NOTHING, ownerOf, plan } from "./plan.ts";
+import { ConflictError, type Item, keyOf, type Table, type TableWrite } from "./table.ts";
 
 export const UNCHANGED: ApplyResult = { outcome: "unchanged", scopes: [], pages: [] };
 export const STALE: ApplyResult = { outcome: "stale", scopes: [], pages: [] };
@@ -60,6 +60,61 @@ export async function readClaims(table: Table, keys: string[]): Promise<Claims> 
     out.set(sk, members);
   }
   return out;
+}
+
+/**
+ * Runs a record's plan: its claim updates first, then the rest, `parallel` at a time. An entry
+ * or page that another article's item holds (a concurrent writer's, or a stale plan's of an
+ * article that has lost the slug since) is settled by the slug's claim, which every holder
+ * updated before its put: the claim's owner replaces the other item, anyone else leaves it.
+ */
+export async function runPlan(
+  table: Table,
+  record: Item,
+  writes: TableWrite[],
+  parallel: number,
+): Promise<void> {
+  const claims = writes.filter((w) => keyOf(w).pk === CLAIMS);
+  const rest = writes.filter((w) => keyOf(w).pk !== CLAIMS);
+  for (const batch of [claims, rest])
+    await forEachLimit(batch, parallel, async (w) => {
+      try {
+        await table.write(w);
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+        // A conditional delete of an item that is gone or no longer ours: nothing to do.
+        if ("put" in w) await contend(table, record, w);
+        else if (!("delete" in w)) throw error;
+      }
+    });
+}
+
+/** A put of `record`'s entry or page onto an item another article holds (see runPlan). */
+async function contend(table: Table, record: Item, w: { put: Item }): Promise<void> {
+  const { pk, sk } = w.put;
+  const d = derivedOf(record);
+  const claim = `slug#${d.base}`;
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const holder = await table.get({ pk, sk });
+    if (holder && holder.key !== record.sk) {
+      // Only the base slug is contended; a suffixed one is this article's by construction.
+      if (d.slug !== d.base) return;
+      const owner = ownerOf((await readClaims(table, [claim])).get(claim));
+      if (owner !== record.sk) return;
+      try {
+        await table.write({ delete: { pk, sk }, if: { owner: String(holder.key) } });
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+      }
+    }
+    try {
+      await table.write(w);
+      return;
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+    }
+  }
+  throw new ConflictError(`${pk} ${sk} stays contended`);
 }
 
 /**

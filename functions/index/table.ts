@@ -15,10 +15,14 @@ export interface ItemKey {
 }
 
 /**
- * A condition on the item a write touches: its `gen` attribute equals n, it does not exist, or
- * it exists and belongs to (its `key` attribute is) the given store key.
+ * A condition on the item a write touches: its `gen` attribute equals n, it does not exist, it
+ * exists and belongs to (its `key` attribute is) the given store key, or either of the last two.
  */
-export type Condition = { gen: number } | { absent: true } | { owner: string };
+export type Condition =
+  | { gen: number }
+  | { absent: true }
+  | { owner: string }
+  | { ownerOrAbsent: string };
 
 /** One single-item write. Updates set, remove and add to (creating at 0) attributes. */
 export type TableWrite =
@@ -77,6 +81,8 @@ function holds(item: Item | undefined, condition: Condition | undefined): boolea
   if (!condition) return true;
   if ("absent" in condition) return item === undefined;
   if ("owner" in condition) return item !== undefined && item.key === condition.owner;
+  if ("ownerOrAbsent" in condition)
+    return item === undefined || item.key === condition.ownerOrAbsent;
   return item !== undefined && item.gen === condition.gen;
 }
 

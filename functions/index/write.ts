@@ -19,6 +19,7 @@ import {
   planOf,
   readClaims,
   revisedOf,
+  runPlan,
   STALE,
   storedArticle,
   UNCHANGED,
@@ -46,7 +47,8 @@ const PARALLEL = 8;
  *
  * Protocol, with single-item conditional writes only: (1) the record (`A`, store key) is written
  * with its previous and next derived state, `pending`, conditional on its `gen`; (2) the plan
- * (entries, page, claims, schedule, failures: each write idempotent) is run; (3) each touched
+ * (claims first, then entries, page, schedule, failures: each write idempotent) is run, an
+ * entry or page that another article holds going to the slug's claimed owner; (3) each touched
  * scope's summary is recomputed from its newest entry, conditional on the summary's `gen`;
  * (4) `pending` is cleared, conditional on `gen`. A writer that finds a pending record finishes
  * it first; one whose record moved on meanwhile re-runs the newer plan, so a late write of its
@@ -256,14 +258,7 @@ export class Index extends IndexReader implements ArticleIndex {
     let current: Item | undefined = record;
     for (let attempt = 0; current && attempt < this.#maxAttempts; attempt++) {
       const { writes, scopes } = planOf(current);
-      await forEachLimit(writes, PARALLEL, async (w) => {
-        try {
-          await this.table.write(w);
-        } catch (error) {
-          // A conditional delete of an item that is gone or no longer ours: nothing to do.
-          if (!(error instanceof ConflictError && "delete" in w)) throw error;
-        }
-      });
+      await runPlan(this.table, current, writes, PARALLEL);
       if (this.#batch && current === record) {
         for (const scope of scopes) this.#batch.scopes.add(scope);
         this.#batch.records.set(record.sk, record);
