@@ -8,7 +8,8 @@
  * to count one day again.
  */
 import { gunzipSync } from "node:zlib";
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { endpointFor } from "../aws/request.ts";
+import { S3 } from "../aws/s3.ts";
 import { type Fetch, parseCloudFrontLog } from "./fetches.ts";
 import { emfLines, subscriberReport } from "./report.ts";
 
@@ -27,36 +28,23 @@ function required(name: string): string {
   return value;
 }
 
-let client: S3Client | undefined;
-
 export const handler = async (event: { day?: unknown; time?: unknown } = {}) => {
   const bucket = required("LOG_BUCKET");
   const prefix = required("LOG_PREFIX");
   const distribution = required("DISTRIBUTION_ID");
   const namespace = required("METRIC_NAMESPACE");
   const day = dayToCount(event);
-  client ??= new S3Client({
-    ...(process.env.AWS_ENDPOINT_URL_S3 ? { forcePathStyle: true } : {}),
-    maxAttempts: 3,
-  });
+  // An hour's log file of a busy distribution is megabytes: a generous per-request limit.
+  const s3 = new S3({ ...endpointFor("s3"), timeoutMs: 30_000 }, bucket);
   // CloudFront names each file <prefix><distribution id>.<YYYY-MM-DD-HH>.<unique id>.gz (UTC).
-  const filePrefix = `${prefix}${distribution}.${day}-`;
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await client.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: filePrefix, ContinuationToken: token }),
-    );
-    for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+  const keys = (await s3.list(`${prefix}${distribution}.${day}-`)).map((o) => o.key);
 
   const fetches: Fetch[] = [];
   for (const key of keys) {
-    const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    const bytes = await object.Body?.transformToByteArray();
-    if (!bytes) continue;
-    const text = (key.endsWith(".gz") ? gunzipSync(bytes) : Buffer.from(bytes)).toString("utf8");
+    const object = await s3.get(key);
+    if (object.status !== "ok") continue; // deleted since the listing
+    const bytes = object.body;
+    const text = (key.endsWith(".gz") ? gunzipSync(bytes) : bytes).toString("utf8");
     // A file may end just after midnight's hour with lines of the next day: keep this day's only.
     for (const fetch of parseCloudFrontLog(text))
       if (fetch.time.toISOString().startsWith(day)) fetches.push(fetch);

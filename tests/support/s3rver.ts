@@ -15,7 +15,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DeleteObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { S3Client } from "@aws-sdk/client-s3";
+import { awsRequest } from "../../functions/aws/request.ts";
+import { S3 } from "../../functions/aws/s3.ts";
+import { encodeRfc3986 } from "../../functions/aws/signer.ts";
 
 const RUNNER = fileURLToPath(new URL("./s3rver-process.mjs", import.meta.url));
 const READY_TIMEOUT_MS = 20_000;
@@ -230,16 +233,18 @@ export async function startS3rver(options: S3rverOptions = {}): Promise<S3rver> 
     });
   };
 
+  const signed = {
+    url: endpoint,
+    region: S3RVER_REGION,
+    service: "s3",
+    credentials: S3RVER_CREDENTIALS,
+  };
+  const objects = new S3({ ...signed, timeoutMs: 10_000 }, bucket);
   const put = async (key: string, body: string | Uint8Array, contentType?: string) => {
-    const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body;
-    await client.send(
-      new PutObjectCommand({
-        Bucket: bucket,
-        Key: key,
-        Body: bytes,
-        ContentLength: bytes.byteLength,
-        ContentType: contentType ?? (key.endsWith(".md") ? "text/markdown" : "text/plain"),
-      }),
+    await objects.put(
+      key,
+      body,
+      contentType ?? (key.endsWith(".md") ? "text/markdown" : "text/plain"),
     );
   };
 
@@ -271,7 +276,10 @@ export async function startS3rver(options: S3rverOptions = {}): Promise<S3rver> 
       await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
     },
     async remove(key) {
-      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+      // DeleteObject: only tests delete, so the product's S3 client has no such call.
+      const path = `/${bucket}/${key.split("/").map(encodeRfc3986).join("/")}`;
+      const response = await awsRequest(signed, { method: "DELETE", path });
+      if (response.status !== 204) throw new Error(`DeleteObject ${key}: HTTP ${response.status}`);
     },
     requests() {
       return askLog("log");
