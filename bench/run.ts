@@ -3,14 +3,14 @@
  * naive baseline and its target. Medians of many in-process iterations (hrtime), or of several
  * fresh runtimes / fresh processes for cold starts; never single runs.
  *
- *   npm run bench                   100, 1,000 and 10,000 articles (folder and S3 on s3rver)
+ *   npm run bench                   100, 1,000 and 10,000 articles (folder; the Lambda bundles:
+ *                                   bench/lambda-cold.ts on dynalite + s3rver)
  *   npm run bench -- --full         also 100,000 articles (first run: ~10 min to upload/index)
  *   npm run bench -- --quick        fewer iterations (a smoke run)
- *   npm run bench -- --sizes=100,1000 --no-s3 --no-bundle
+ *   npm run bench -- --sizes=100,1000 --no-bundle
  *   npm run bench -- --load         the 30 s autocannon load test instead (bench/load.ts)
  *
- * Corpora are generated deterministically (seed 1) and cached under .tmp/corpus; the S3 copies
- * live in .tmp/s3rver. Timings are of this machine and only comparable within one run.
+ * Corpora are generated deterministically (seed 1) and cached under .tmp/corpus. Timings are of this machine and only comparable within one run.
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
@@ -18,24 +18,18 @@ import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
-import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { build, type Metafile } from "esbuild";
 import type { Hono } from "hono";
 import { loadConfig } from "../functions/config.ts";
-import { Indexer } from "../functions/indexer.ts";
 import { memoryLogger } from "../functions/log.ts";
 import { createRuntime } from "../functions/runtime.ts";
 import { FolderStore } from "../functions/storage/folder.ts";
-import { manifestKeyFor } from "../functions/storage/manifest.ts";
-import { S3Store } from "../functions/storage/s3.ts";
-import { s3rverClient } from "../tests/support/s3rver.ts";
 import { measureCompile } from "./compile.ts";
 import { measureCompression } from "./compression.ts";
 import { benchContent, printContent } from "./content.ts";
 import { corpusFolder } from "./corpus.ts";
 import { naiveHandler } from "./naive.ts";
 import type { ProbeResult } from "./probe.ts";
-import { type BenchS3, benchPrefix, ensureS3Corpus, startBenchS3 } from "./s3.ts";
 
 // The SDK warns on Node 20 at every client creation (not at import); the figures are the point.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
@@ -51,7 +45,6 @@ const { values: flags } = parseArgs({
     full: { type: "boolean", default: false },
     quick: { type: "boolean", default: false },
     sizes: { type: "string" },
-    "no-s3": { type: "boolean", default: false },
     "no-bundle": { type: "boolean", default: false },
   },
 });
@@ -243,7 +236,6 @@ console.log(
 );
 
 await bundle("bench/probe.ts", join(TMP, "probe.mjs"));
-await bundle("functions/indexer.ts", join(TMP, "indexer", "index.mjs"));
 
 const folderCold = row("folder", "cold: runtime + first /feed.xml (in-process)");
 const folderWarm200 = row("folder", "warm 200 /feed.xml", "≤ 0.1 ms");
@@ -330,181 +322,6 @@ verdict("warm cached 200 (worst size)", ms(warmWorst), "≤ 0.1 ms", warmWorst <
   );
 }
 
-// ---- S3 (s3rver) ----------------------------------------------------------------------------
-
-let s3: BenchS3 | undefined;
-if (!flags["no-s3"]) {
-  s3 = await startBenchS3();
-  const upload = row("S3", "corpus upload (cached after the first run)");
-  const build = row("S3", "indexer: full manifest build (N GETs)");
-  const unchanged = row("S3", "indexer: hourly rebuild, nothing changed");
-  const update = row("S3", "indexer: one new article (event → manifest)");
-  const indexerProc = row("S3", "indexer bundle, fresh process: that event", "RSS ≤ 1,024 MB");
-  const size_ = row("S3", "manifest size (gzip)");
-  const coldManifest = row("S3", "cold with manifest: first /feed.xml", "1 GET + limit bodies");
-  const coldListing = row("S3", "cold without manifest (list + read all)");
-  const s3Warm200 = row("S3", "warm 200 /feed.xml", "≤ 0.1 ms");
-  const s3Warm304 = row("S3", "warm 304", "≤ 0.05 ms");
-  const s3Gzip = row("S3", "warm 200 gzip");
-  const revalidate = row("S3", "revalidation (manifest 304), in-process");
-  const s3Proc = row("S3", "fresh process: load + first response");
-  const s3Mem = row("S3", "fresh process: heap / RSS after GC", "≤ 512 MB at 100,000");
-
-  for (const size of SIZES) {
-    const uploaded = await ensureS3Corpus(s3, size);
-    upload(size, uploaded === undefined ? "cached" : ms(uploaded));
-    const prefix = benchPrefix(size);
-    const manifestKey = manifestKeyFor(prefix);
-    const log = memoryLogger();
-    const client = s3.client;
-    const indexer = () =>
-      new Indexer({ client, bucket: s3?.bucket ?? "", prefix, manifestKey, log });
-    // A full build is minutes at 100,000 articles: rebuilt there only when missing.
-    const existing = await indexer().rebuild();
-    if (size < 100_000 || existing.written) {
-      await client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: manifestKey }));
-      build(size, ms(await timed(() => indexer().rebuild(), 1)));
-    } else {
-      build(size, "kept");
-    }
-    unchanged(size, ms(await timed(() => indexer().rebuild(), flags.quick ? 1 : 3)));
-    {
-      // A warm indexer container (manifest cached, revalidated with a 304): add one article,
-      // then remove it again so the corpus stays as generated.
-      const ix = indexer();
-      await ix.rebuild();
-      const key = "zz-bench/new-article.md";
-      const text = Buffer.from("---\ntitle: Bench probe\ndate: 2001-01-01\n---\n\nProbe.\n");
-      const samples: number[] = [];
-      for (let i = 0; i < (flags.quick ? 1 : 3); i++) {
-        await client.send(
-          new PutObjectCommand({
-            Bucket: s3.bucket,
-            Key: prefix + key,
-            Body: text,
-            ContentLength: text.byteLength,
-          }),
-        );
-        const start = process.hrtime.bigint();
-        await ix.update([key]);
-        samples.push(Number(process.hrtime.bigint() - start) / 1e6);
-        await client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: prefix + key }));
-        await ix.update([key]);
-      }
-      update(size, ms(median(samples)));
-
-      // The same event handled by the bundled indexer in a fresh process (a cold container),
-      // with the heap cap the stack sets: time and peak RSS.
-      await client.send(
-        new PutObjectCommand({
-          Bucket: s3.bucket,
-          Key: prefix + key,
-          Body: text,
-          ContentLength: text.byteLength,
-        }),
-      );
-      const event = {
-        Records: [
-          {
-            eventSource: "aws:s3",
-            s3: { bucket: { name: s3.bucket }, object: { key: prefix + key } },
-          },
-        ],
-      };
-      const started = process.hrtime.bigint();
-      const run = spawnSync(
-        process.execPath,
-        [
-          "--max-old-space-size=768",
-          "--input-type=module",
-          "-e",
-          `const { handler } = await import(${JSON.stringify(join(TMP, "indexer", "index.mjs"))}); await handler(${JSON.stringify(event)}); console.log(JSON.stringify({ maxRss: process.resourceUsage().maxRSS }));`,
-        ],
-        {
-          env: {
-            PATH: process.env.PATH ?? "",
-            ...s3.env,
-            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-            CONTENT_BUCKET: s3.bucket,
-            CONTENT_PREFIX: prefix,
-            CONTENT_MANIFEST: manifestKey,
-          },
-          encoding: "utf8",
-        },
-      );
-      const took = Number(process.hrtime.bigint() - started) / 1e6;
-      const maxRss = (
-        JSON.parse(run.stdout.trim().split("\n").pop() ?? "{}") as { maxRss?: number }
-      ).maxRss;
-      indexerProc(size, maxRss ? `${ms(took)}, ${Math.round(maxRss / 1024)} MB` : "failed");
-      await client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: prefix + key }));
-      await ix.update([key]);
-    }
-    const head = await client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: manifestKey }));
-    size_(size, `${((head.ContentLength ?? 0) / 1024 / 1024).toFixed(2)} MB`);
-
-    const runtime = (withManifest: boolean) => {
-      const config = loadConfig({
-        SITE_URL,
-        CONTENT_BUCKET: s3?.bucket ?? "",
-        CONTENT_PREFIX: prefix,
-        ...(withManifest ? { CONTENT_MANIFEST: manifestKey } : {}),
-      });
-      const store = new S3Store({
-        bucket: s3?.bucket ?? "",
-        prefix,
-        client: s3rverClient(s3?.endpoint ?? ""),
-        ...(withManifest ? { manifestKey } : {}),
-      });
-      const clock = { now: Date.now() };
-      return { ...createRuntime(config, store, log, () => clock.now), clock };
-    };
-    let app: ReturnType<typeof runtime> | undefined;
-    await s3.clearRequests();
-    const coldMs = await timed(async () => {
-      app = runtime(true);
-      await firstResponse(app.app);
-    }, coldRuns(size));
-    const requests = await s3.requests();
-    const perRun = requests.length / coldRuns(size);
-    coldManifest(size, `${ms(coldMs)} (${perRun} GETs)`);
-    if (size <= 10_000) {
-      coldListing(size, ms(await timed(() => firstResponse(runtime(false).app), 1)));
-    }
-    const loaded = app as ReturnType<typeof runtime>;
-    const w = await warm(loaded.app);
-    s3Warm200(size, ms(w.ok200));
-    s3Warm304(size, ms(w.notModified));
-    s3Gzip(size, ms(w.gzip));
-    revalidate(
-      size,
-      ms(
-        await timed(
-          async () => {
-            loaded.clock.now += 60_000;
-            await loaded.catalog.snapshot();
-          },
-          flags.quick ? 3 : 21,
-        ),
-      ),
-    );
-    const p = probe(
-      { CONTENT_BUCKET: s3.bucket, CONTENT_PREFIX: prefix, CONTENT_MANIFEST: manifestKey },
-      s3.env,
-    );
-    s3Proc(size, ms(p.firstMs));
-    s3Mem(size, `${p.heapUsedMB} / ${p.rssMB} MB`);
-    if (size === largest) {
-      verdict(
-        `memory with the manifest at ${size.toLocaleString("en")}`,
-        `RSS ${p.rssMB} MB (heap ${p.heapUsedMB} MB, peak RSS ${p.maxRssMB} MB)`,
-        "≤ 512 MB at 100,000",
-        p.maxRssMB <= 512,
-      );
-    }
-  }
-}
-
 // ---- the Lambda bundle ----------------------------------------------------------------------
 
 const bundleLines: string[] = [];
@@ -568,18 +385,6 @@ if (r.statusCode !== 200) { console.error(JSON.stringify(r)); process.exit(1); }
   const variants: [string, Record<string, string>][] = [
     ["folder, 100 articles", { CONTENT_DIR: await corpusFolder(100), SITE_URL }],
   ];
-  if (s3) {
-    variants.push([
-      "S3 + manifest, 100 articles",
-      {
-        ...s3.env,
-        SITE_URL,
-        CONTENT_BUCKET: s3.bucket,
-        CONTENT_PREFIX: benchPrefix(100),
-        CONTENT_MANIFEST: manifestKeyFor(benchPrefix(100)),
-      },
-    ]);
-  }
   // What the SDK costs by itself: the runtime's @aws-sdk/client-s3 is imported by every cold start.
   {
     const bare: number[] = [];
@@ -611,8 +416,6 @@ if (r.statusCode !== 200) { console.error(JSON.stringify(r)); process.exit(1); }
     );
   }
 }
-
-await s3?.stop();
 
 printTable();
 // Issue 9: worst compile over the adversarial corpus, and memory under distinct cursors (in a

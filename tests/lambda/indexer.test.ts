@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { indexerFromEnv } from "../../functions/handlers/indexer.ts";
 import { handleIndexerEvent, type IndexerDeps } from "../../functions/handlers/indexer-batch.ts";
 import { timeKey } from "../../functions/index/keys.ts";
+import { memoryLogger } from "../../functions/log.ts";
 import { articleFile } from "../fixtures/index.ts";
 import { type Dynalite, startDynalite } from "../support/dynalite.ts";
 import { type FaultProxy, s3ErrorBody, startFaultProxy } from "../support/fault-proxy.ts";
@@ -129,6 +130,38 @@ describe("indexer handler", () => {
     const again = { Records: event.Records.filter((r) => r.messageId === b) };
     expect(await handleIndexerEvent(again, deps)).toEqual({ batchItemFailures: [] });
     expect((await titles(deps)).sort()).toEqual(["A", "B"]);
+  });
+
+  it("announces the feeds a deleted article leaves; a failed announcement fails its messages", async () => {
+    const { deps, prefix, announced, uploaded } = await setup();
+    await s3.put(`${prefix}ferry.md`, articleFile({ title: "Ferry", tags: ["Ports"] }));
+    await s3.put(`${prefix}bus.md`, articleFile({ title: "Bus", tags: ["Transport"] }));
+    await handleIndexerEvent(sqsEvent([[uploaded("ferry.md")], [uploaded("bus.md")]]), deps);
+    await s3.remove(`${prefix}ferry.md`);
+    const gone = sqsEvent([[s3Record(s3.bucket, `${prefix}ferry.md`, "ObjectRemoved:Delete")]]);
+    expect(await handleIndexerEvent(gone, deps)).toEqual({ batchItemFailures: [] });
+    expect(await titles(deps)).toEqual(["Bus"]);
+    expect(announced().at(-1)).toEqual(["", "/authors/kim-seo-yeon", "/tags/ports"]);
+
+    const log = memoryLogger();
+    const failing: IndexerDeps = {
+      ...deps,
+      log,
+      announce: async () => {
+        throw new Error("queue unreachable");
+      },
+    };
+    await s3.put(`${prefix}tram.md`, articleFile({ title: "Tram", tags: ["Transport"] }));
+    const event = sqsEvent([[uploaded("tram.md")]]);
+    expect(await handleIndexerEvent(event, failing)).toEqual({
+      batchItemFailures: [{ itemIdentifier: event.Records[0]?.messageId }],
+    });
+    expect(log.entries).toContainEqual(
+      expect.objectContaining({
+        level: "error",
+        message: "indexer: changed feeds could not be announced",
+      }),
+    );
   });
 
   it("schedules a future-dated article's release once, and the release message makes it live", async () => {
