@@ -126,6 +126,19 @@ export class MemoryTable implements Table {
     for (const partition of this.#partitions.values()) yield* partition.items.values();
   }
 
+  /** Takes `items` over as they are: no conditions, no copies (loading a saved table). */
+  load(items: Iterable<Item>): void {
+    for (const item of items) {
+      let partition = this.#partitions.get(item.pk);
+      if (!partition) {
+        partition = { items: new Map() };
+        this.#partitions.set(item.pk, partition);
+      }
+      partition.items.set(item.sk, item);
+      partition.sorted = undefined;
+    }
+  }
+
   async write(write: TableWrite): Promise<void> {
     const { pk, sk } = keyOf(write);
     let partition = this.#partitions.get(pk);
