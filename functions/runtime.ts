@@ -1,24 +1,24 @@
 import type { Hono } from "hono";
-import { Catalog } from "./articles/catalog.ts";
-import type { RevisionLog } from "./articles/revisions.ts";
 import type { Config } from "./config.ts";
 import { createApp } from "./http/app.ts";
 import type { ServedLog } from "./http/served.ts";
+import { LocalIndex } from "./index/local.ts";
+import type { MemoryTable } from "./index/table.ts";
 import type { Logger } from "./log.ts";
 import type { ArticleStore } from "./storage/store.ts";
 
-/** The app wired to a store: what both adapters (Lambda and the local server) run. */
+/** The app over a store, indexed in memory: what the local server (and most tests) run. */
 export interface Runtime {
   app: Hono;
-  catalog: Catalog;
+  local: LocalIndex;
 }
 
 /**
- * Wires config, store and logger into the catalog and the HTTP app. `background`: timed store
- * checks run behind the current snapshot (the local server, whose watcher reports changes).
- * `served` and `revisions`: what the adapter remembers of earlier answers and article contents
- * (see http/served.ts and articles/revisions.ts).
- * `forcedWaitMs`: how long a request waits for a check the watcher forced.
+ * Wires config, store and logger into the local index and the HTTP app. `background`: timed
+ * store checks run behind the current index (the local server, whose watcher reports changes);
+ * `forcedWaitMs`: how long a request waits for a check the watcher forced. `served`: what the
+ * adapter remembers of earlier answers (see http/served.ts). `table`: a cached index to start
+ * from (see index/table-file.ts).
  */
 export function createRuntime(
   config: Config,
@@ -28,24 +28,32 @@ export function createRuntime(
   {
     background = false,
     served,
-    revisions,
     forcedWaitMs,
+    table,
   }: {
     background?: boolean;
     served?: ServedLog;
-    revisions?: RevisionLog;
     forcedWaitMs?: number;
+    table?: MemoryTable;
   } = {},
 ): Runtime {
-  const catalog = new Catalog(store, {
+  const local = new LocalIndex(store, {
     siteUrl: config.siteUrl,
     revalidateMs: config.revalidateSeconds * 1000,
     log,
     now,
     background,
-    ...(revisions ? { revisions } : {}),
     preview: config.previewDrafts,
     ...(forcedWaitMs !== undefined ? { forcedWaitMs } : {}),
+    ...(table ? { table } : {}),
   });
-  return { app: createApp({ config, catalog, log, now, ...(served ? { served } : {}) }), catalog };
+  const app = createApp({
+    config,
+    index: local.index,
+    log,
+    now,
+    ...(served ? { served } : {}),
+    sync: () => local.sync(),
+  });
+  return { app, local };
 }

@@ -6,7 +6,7 @@ import { createRuntime } from "./runtime.ts";
 import { openStore } from "./storage/open.ts";
 import { StateFile } from "./storage/state-file.ts";
 import { watchFolder } from "./storage/watch.ts";
-import { snapshotNotifier } from "./websub/notify.ts";
+import { indexNotifier } from "./websub/notify.ts";
 
 /** Local adapter: the same app on Node's HTTP server, reloading content when files change. */
 function main(): void {
@@ -25,30 +25,30 @@ function main(): void {
   // Timed checks in the background: a request never waits for a folder scan (seconds at
   // 100,000 files). A request waits at most 50 ms for a check the watcher forced (a small change
   // shows at once; thousands of changed files never hold a request up).
-  // Survives restarts: when each feed's bytes were first served, and each article's last seen
-  // content (an edit without `updated:` is dated, a restart invents none).
+  // Survives restarts: when each feed's bytes were first served.
   const state = new StateFile(config.stateFile, log);
-  const { app, catalog } = createRuntime(config, store, log, Date.now, {
+  const { app, local } = createRuntime(config, store, log, Date.now, {
     background: true,
     forcedWaitMs: 50,
     served: state.served,
-    revisions: state.revisions,
   });
   // With HUB_URL, the hub hears about every feed that changed: after the watcher reloads, and on
   // a timer for what no file event announces (a future-dated article going live, an S3 store).
-  const notifier = config.hubUrl
-    ? snapshotNotifier({ catalog, siteUrl: config.siteUrl, hubUrl: config.hubUrl, log })
-    : undefined;
-  if (notifier) {
-    void notifier.check();
-    setInterval(() => void notifier.check(), Math.max(config.revalidateSeconds, 5) * 1000).unref();
-  }
+  if (config.hubUrl)
+    local.onChange(indexNotifier({ siteUrl: config.siteUrl, hubUrl: config.hubUrl, log }));
+  const sync = () =>
+    local
+      .sync()
+      .catch((error: Error) =>
+        log.error("articles could not be checked", { reason: error.message }),
+      );
+  setInterval(() => void sync(), Math.max(config.revalidateSeconds, 5) * 1000).unref();
   if (config.store.kind === "folder")
     watchFolder(
       config.store.dir,
       () => {
-        catalog.invalidate();
-        void notifier?.check();
+        local.invalidate();
+        void sync();
       },
       log,
     );
@@ -79,10 +79,13 @@ function main(): void {
     });
   });
   // Load the articles now so the first request is already warm and problems show at start-up.
-  catalog.snapshot().then(
-    (s) => log.info("articles loaded", { count: s.articles.length }),
-    (error: Error) => log.error("articles could not be loaded yet", { reason: error.message }),
-  );
+  local
+    .sync()
+    .then(() => local.index.summary("site"))
+    .then(
+      () => log.info("articles loaded", { store: store.location }),
+      (error: Error) => log.error("articles could not be loaded yet", { reason: error.message }),
+    );
   // Open keep-alive connections (or a request stuck on a bad file) must not keep a stopped
   // server alive: give in-flight requests a moment, then exit.
   const stop = () => {

@@ -36,7 +36,7 @@ export interface ArticleMeta {
   lang?: string;
   draft: boolean;
   format: "markdown" | "wire";
-  /** Hash of the stored file's bytes (set by whoever read them: the catalog or the indexer). */
+  /** Hash of the stored file's bytes (set by whoever read them). */
   hash?: string;
   /** When the content last changed without a newer `updated:` (see articles/revisions.ts). */
   revised?: Date;

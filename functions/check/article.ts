@@ -56,7 +56,7 @@ export function checkArticle(file: StoredFile, bytes: Uint8Array, siteUrl: strin
     return field ? map.fieldLine((field[1] as string).split(".")) : 1;
   };
 
-  // Compiled exactly as the catalog compiles (functions/articles/compile.ts).
+  // Compiled exactly as the indexer compiles (functions/articles/compile.ts).
   const result = compileArticle(file, bytes, { siteUrl });
   const markdown = !/\.txt$/i.test(file.key);
   if (!result.ok) {

@@ -1,5 +1,5 @@
-import { claimOrder, forEachLimit } from "../articles/catalog.ts";
 import { articleId } from "../articles/ids.ts";
+import { claimOrder, forEachLimit } from "../articles/order.ts";
 import { MAX_ARTICLE_BYTES } from "../articles/parse.ts";
 import { NotFoundError } from "../errors.ts";
 import { type ArticleStore, isArticleKey, type StoredFile } from "../storage/store.ts";
@@ -38,7 +38,7 @@ export interface CheckReport {
 
 /**
  * Checks every article of a store: each file compiled as the server compiles it, then the
- * checks across files (a slug or an id claimed twice: the catalog's rule says who keeps it).
+ * checks across files (a slug or an id claimed twice: the index's rule says who keeps it).
  */
 export async function checkStore(store: ArticleStore, options: CheckOptions): Promise<CheckReport> {
   const files = (await store.list()).filter((file) => isArticleKey(file.key));

@@ -1,7 +1,5 @@
 import type { ArticleMeta } from "../articles/article.ts";
-import type { Catalog } from "../articles/catalog.ts";
-import { newestFirst } from "../articles/catalog.ts";
-import { absoluteUrl, escapeHtml, resolveFragments } from "../articles/html.ts";
+import { absoluteUrl, resolveFragments } from "../articles/html.ts";
 import { uuidV5 } from "../articles/ids.ts";
 import { updatedOf } from "../articles/revisions.ts";
 import type { Config } from "../config.ts";
@@ -26,45 +24,10 @@ export function cursorAfter(meta: ArticleMeta): string {
   return `${Math.floor(meta.date.getTime() / 1000)}-${meta.slug}`;
 }
 
-/**
- * One page of a scope: `limit` articles, starting after the cursor (or at the newest).
- * Pages are keyed by the last article seen, so adding new articles never shifts older pages.
- */
-export function pageOf(
-  articles: ArticleMeta[],
-  limit: number,
-  before?: Cursor,
-): { items: ArticleMeta[]; next?: ArticleMeta } {
-  const start = before ? startAfter(articles, before) : 0;
-  const items = articles.slice(start, start + limit);
-  const hasMore = start + limit < articles.length;
-  const last = items[items.length - 1];
-  return { items, ...(hasMore && last ? { next: last } : {}) };
-}
-
-/** Index of the first article strictly after the cursor in newest-first order (binary search). */
-function startAfter(articles: ArticleMeta[], before: Cursor): number {
-  const cursor = { date: new Date(before.seconds * 1000), slug: before.slug };
-  let lo = 0;
-  let hi = articles.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (newestFirst(articles[mid] as ArticleMeta, cursor) <= 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/**
- * The cursor naming the same page as `before` by an article of `articles`: `before` itself when
- * it names one (canonical), else the article just above its position, or undefined for the
- * first page. Pages are cached per cursor: only canonical cursors (at most one per article) may
- * get an entry, whatever values clients invent.
- */
-export function canonicalCursor(articles: ArticleMeta[], before: Cursor): string | undefined {
-  const start = startAfter(articles, before);
-  const above = articles[start - 1];
-  return above ? cursorAfter(above) : undefined;
+/** A page of entries as the index returns it: newest first, and whether older ones follow. */
+export interface EntryPage {
+  items: { meta: ArticleMeta; html: string }[];
+  more: boolean;
 }
 
 export interface FeedRequest {
@@ -81,15 +44,19 @@ export interface FeedRequest {
   explicitLimit?: boolean;
 }
 
-/** Builds the format-neutral feed model for one page of a scope. */
-export async function buildFeed(
+/**
+ * Builds the format-neutral feed model for one page of a scope. `scopeUpdated` (ms) dates a page
+ * past the scope's last article (a stale cursor): an epoch date reads as implausible to
+ * validators and readers.
+ */
+export function buildFeed(
   config: Config,
-  catalog: Catalog,
   request: FeedRequest,
-): Promise<FeedDocument> {
+  page: EntryPage,
+  scopeUpdated: number,
+): FeedDocument {
   const { scope, limit, before } = request;
   const site = config.siteUrl;
-  const page = pageOf(scope.articles, limit, before);
   const explicit = request.explicitLimit ?? limit !== (before ? config.pageSize : config.feedLimit);
   const query = (extra: Record<string, string>) => {
     const params = new URLSearchParams();
@@ -102,11 +69,12 @@ export async function buildFeed(
   };
   const base = `${site}${scope.path}`;
   const self = `${site}${request.documentPath}${query(before ? { before: `${before.seconds}-${before.slug}` } : {})}`;
-  const entries = await Promise.all(page.items.map((meta) => entryOf(config, catalog, meta)));
-  // A page past the last article (a stale cursor) still says when its scope last changed: an
-  // epoch date reads as implausible to validators and readers.
-  const dated = page.items.length > 0 ? page.items : scope.articles;
-  const updated = dated.reduce((max, a) => Math.max(max, updatedOf(a).getTime()), 0);
+  const entries = page.items.map((item) => entryOf(config, item.meta, item.html));
+  const last = page.items[page.items.length - 1];
+  const next = page.more && last ? last.meta : undefined;
+  const updated = page.items.length
+    ? page.items.reduce((max, a) => Math.max(max, updatedOf(a.meta).getTime()), 0)
+    : scopeUpdated;
   const label =
     scope.kind === "tag"
       ? `${config.site.title}: ${scope.name}`
@@ -131,8 +99,8 @@ export async function buildFeed(
       atom: `${base}/atom.xml`,
       json: `${base}/feed.json`,
       ...(before ? { first: `${site}${request.documentPath}${query({})}` } : {}),
-      ...(page.next
-        ? { next: `${site}${request.documentPath}${query({ before: cursorAfter(page.next) })}` }
+      ...(next
+        ? { next: `${site}${request.documentPath}${query({ before: cursorAfter(next) })}` }
         : {}),
       ...(config.hubUrl ? { hub: config.hubUrl } : {}),
       // Browsers that open an RSS or Atom document render it through this XSLT as a readable page.
@@ -142,21 +110,11 @@ export async function buildFeed(
   };
 }
 
-/**
- * The entry's body. A file deleted, unreadable or broken since the snapshot was taken must not
- * take the whole feed down: its summary stands in until the next revalidation drops or
- * refreshes it (the catalog logs why, once).
- */
-async function bodyOf(catalog: Catalog, meta: ArticleMeta): Promise<string> {
-  const served = await catalog.article(meta);
-  return served ? served.html : `<p>${escapeHtml(meta.summary)}</p>`;
-}
-
-async function entryOf(config: Config, catalog: Catalog, meta: ArticleMeta): Promise<FeedEntry> {
+function entryOf(config: Config, meta: ArticleMeta, html: string): FeedEntry {
   const site = config.siteUrl;
   const url = `${site}/articles/${encodeURIComponent(meta.slug)}`;
   // In a reader, `#notes` would resolve against the feed: point it at the article page.
-  const contentHtml = resolveFragments(await bodyOf(catalog, meta), url);
+  const contentHtml = resolveFragments(html, url);
   // Card views (Feedly, Inoreader, NetNewsWire) want an image per item: the body's first will do.
   const image = meta.image ? absoluteUrl(meta.image, site, "source") : firstImage(contentHtml);
   return {

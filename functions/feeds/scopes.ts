@@ -1,92 +1,95 @@
 import type { ArticleMeta } from "../articles/article.ts";
-import type { Snapshot } from "../articles/catalog.ts";
 import { slugify } from "../articles/text.ts";
+import type { ScopeKey, ScopeSummary } from "../index/index.ts";
 
 /** A set of articles that has its own feeds and page: the whole site, one tag or one author. */
 export interface Scope {
   kind: "site" | "tag" | "author";
+  /** The index's key for it: `site`, `tag#<slug>`, `author#<slug>`. */
+  key: ScopeKey;
   /** URL path of the scope's HTML page without a trailing slash: "" for the site, `/tags/x`. */
   path: string;
   /** Display name of the tag or author; undefined for the site. */
   name?: string;
   slug?: string;
-  /** Newest first. */
-  articles: ArticleMeta[];
 }
 
-/** Every scope of a snapshot: the site, each tag and each author (when more than one writes). */
+/** The site's scope. */
+export const SITE_SCOPE: Scope = { kind: "site", key: "site", path: "" };
+
+/** The index key of a tag or author named `name` in a URL (any spelling of it). */
+export function scopeKeyOf(kind: "tag" | "author", name: string): ScopeKey {
+  return `${kind}#${slugify(name)}`;
+}
+
+/** The scope an index summary describes. */
+export function scopeOf(summary: Pick<ScopeSummary, "key" | "name">): Scope {
+  if (summary.key === "site") return SITE_SCOPE;
+  const at = summary.key.indexOf("#");
+  const kind = summary.key.slice(0, at) === "tag" ? "tag" : "author";
+  const slug = summary.key.slice(at + 1);
+  const base = kind === "tag" ? "/tags" : "/authors";
+  return {
+    kind,
+    key: summary.key,
+    path: `${base}/${encodeURIComponent(slug)}`,
+    name: summary.name,
+    slug,
+  };
+}
+
+/** Every scope with feeds: the site, each tag and each author (when more than one writes). */
 export interface Scopes {
   site: Scope;
   tags: Map<string, Scope>;
   authors: Map<string, Scope>;
 }
 
-const cache = new WeakMap<Snapshot, Scopes>();
-
 /**
- * Groups a snapshot's articles by tag and by author. Tags that differ only in case or
- * punctuation share one slug; the spelling used by the most articles (then the first seen) names it.
+ * The scopes of the index's summaries, by slug. Author feeds exist only when more than one
+ * author writes: a one-author site's author feed would repeat the site's.
  */
-export function scopesOf(snapshot: Snapshot): Scopes {
-  let scopes = cache.get(snapshot);
-  if (scopes) return scopes;
-  const tags = group(snapshot.articles, "tag", (a) => a.tags);
-  const authors = group(snapshot.articles, "author", (a) => a.authors.map((p) => p.name));
-  scopes = {
-    site: { kind: "site", path: "", articles: snapshot.articles },
-    tags,
-    authors: authors.size > 1 ? authors : new Map(),
-  };
-  cache.set(snapshot, scopes);
-  return scopes;
+export function scopesFrom(summaries: Pick<ScopeSummary, "key" | "name">[]): Scopes {
+  const tags = new Map<string, Scope>();
+  const authors = new Map<string, Scope>();
+  for (const summary of [...summaries].sort((a, b) =>
+    a.key < b.key ? -1 : a.key > b.key ? 1 : 0,
+  )) {
+    const scope = scopeOf(summary);
+    if (scope.kind === "tag" && scope.slug) tags.set(scope.slug, scope);
+    if (scope.kind === "author" && scope.slug) authors.set(scope.slug, scope);
+  }
+  return { site: SITE_SCOPE, tags, authors: authors.size > 1 ? authors : new Map() };
 }
 
-function group(
-  articles: ArticleMeta[],
-  kind: "tag" | "author",
-  names: (a: ArticleMeta) => string[],
-): Map<string, Scope> {
-  const groups = new Map<string, { spellings: Map<string, number>; articles: ArticleMeta[] }>();
+/**
+ * Newest-first articles grouped by tag slug and by author slug (sitemaps list every scope's
+ * page with its newest change, from one read of the site's entries).
+ */
+export function groupByScope(articles: ArticleMeta[]): Map<ScopeKey, ArticleMeta[]> {
+  const groups = new Map<ScopeKey, ArticleMeta[]>();
   // The same names recur across thousands of articles: slugify each spelling once.
   const slugs = new Map<string, string>();
+  const slugOf = (name: string) => {
+    let slug = slugs.get(name);
+    if (slug === undefined) {
+      slug = slugify(name);
+      slugs.set(name, slug);
+    }
+    return slug;
+  };
   for (const article of articles) {
-    const seen = new Set<string>();
-    for (const name of names(article)) {
-      let slug = slugs.get(name);
-      if (slug === undefined) {
-        slug = slugify(name);
-        slugs.set(name, slug);
-      }
-      if (!slug || seen.has(slug)) continue;
-      seen.add(slug);
-      let g = groups.get(slug);
-      if (!g) {
-        g = { spellings: new Map(), articles: [] };
-        groups.set(slug, g);
-      }
-      g.spellings.set(name, (g.spellings.get(name) ?? 0) + 1);
-      g.articles.push(article);
+    const keys = new Set<ScopeKey>();
+    for (const tag of article.tags) if (slugOf(tag)) keys.add(`tag#${slugOf(tag)}`);
+    for (const person of article.authors)
+      if (slugOf(person.name)) keys.add(`author#${slugOf(person.name)}`);
+    for (const key of keys) {
+      let group = groups.get(key);
+      if (!group) groups.set(key, (group = []));
+      group.push(article);
     }
   }
-  const base = kind === "tag" ? "/tags" : "/authors";
-  const out = new Map<string, Scope>();
-  for (const slug of [...groups.keys()].sort()) {
-    const g = groups.get(slug);
-    if (!g) continue;
-    let name = "";
-    let best = 0;
-    for (const [spelling, count] of g.spellings) {
-      if (count > best) [name, best] = [spelling, count];
-    }
-    out.set(slug, {
-      kind,
-      path: `${base}/${encodeURIComponent(slug)}`,
-      name,
-      slug,
-      articles: g.articles,
-    });
-  }
-  return out;
+  return groups;
 }
 
 /** The canonical spelling of a tag for display in an article's tag list. */

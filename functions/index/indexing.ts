@@ -5,7 +5,8 @@
  * current state (missing = deleted), and the index orders changes by the event's sequencer.
  */
 import type { CompileOptions, CompileResult } from "../articles/compiled.ts";
-import { NotFoundError } from "../errors.ts";
+import { MAX_ARTICLE_BYTES } from "../articles/limits.ts";
+import { ArticleError, NotFoundError, StoreUnavailableError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { type ArticleStore, isArticleKey, type StoredFile } from "../storage/store.ts";
 import type { ApplyResult, ArticleIndex, IndexChange } from "./index.ts";
@@ -104,14 +105,32 @@ export class Indexing {
       seen.add(file.key);
       const record = records.get(file.key);
       if (record && record.version === file.version && record.state !== "deleted") continue;
+      const sequencer = record?.sequencer ?? "0";
+      const seenAt = file.modified.getTime();
       let bytes: Uint8Array;
       try {
-        bytes = await store.read(file.key);
+        // Too big by its listed size: refused without reading a byte (a 3 GB sparse file).
+        bytes = file.size > MAX_ARTICLE_BYTES ? new Uint8Array(0) : await store.read(file.key);
       } catch (error) {
         if (error instanceof NotFoundError) continue; // gone since the listing: its event will tell
-        throw error;
+        // The store itself is down: this repair fails as a whole and is retried.
+        if (error instanceof StoreUnavailableError) throw error;
+        const reason = error instanceof Error ? error.message : String(error);
+        this.#o.log.error("article skipped", { file: file.key, reason });
+        // The file itself cannot be read (not a regular file, no permission): recorded as failed.
+        // Any other read error may pass: the key keeps what it had, and the next repair retries.
+        if (error instanceof ArticleError)
+          changes.push({
+            kind: "failed",
+            key: file.key,
+            sequencer,
+            version: file.version,
+            seenAt,
+            reasons: error.reasons,
+          });
+        continue;
       }
-      changes.push(this.changeOf(file, bytes, record?.sequencer ?? "0", file.modified.getTime()));
+      changes.push(this.changeOf(file, bytes, sequencer, seenAt));
     }
     for (const record of records.values()) {
       if (seen.has(record.key) || record.state === "deleted") continue;

@@ -1,7 +1,6 @@
 import type { ArticleMeta } from "../articles/article.ts";
-import type { Snapshot } from "../articles/catalog.ts";
 import type { Config } from "../config.ts";
-import { scopesOf } from "../feeds/scopes.ts";
+import { groupByScope, scopeOf } from "../feeds/scopes.ts";
 import { xmlEscape } from "../feeds/xml-safe.ts";
 
 /** The sitemaps.org limit of URLs in one sitemap file. */
@@ -23,29 +22,36 @@ export interface SitemapDocument {
 /**
  * Every page the site serves, as search engines should crawl it: the home page, each article
  * page (newest first), then each tag and author page (by slug). `lastmod` is the newest change
- * of the articles a page shows (front matter `updated` or the stored file's time).
+ * of the articles a page shows (front matter `updated` or the stored file's time). `articles`:
+ * the site's, newest first.
  */
-export function sitemapEntries(config: Config, snapshot: Snapshot): SitemapEntry[] {
+export function sitemapEntries(config: Config, articles: ArticleMeta[]): SitemapEntry[] {
   const site = config.siteUrl;
-  // Each sitemap page of a snapshot needs the same list: built once per snapshot (and site).
-  const known = built.get(snapshot);
+  const known = built.get(articles);
   if (known?.site === site) return known.entries;
-  const scopes = scopesOf(snapshot);
-  const entries: SitemapEntry[] = [{ loc: `${site}/`, lastmod: newest(snapshot.articles) }];
-  for (const article of snapshot.articles) {
+  const entries: SitemapEntry[] = [{ loc: `${site}/`, lastmod: newest(articles) }];
+  for (const article of articles) {
     entries.push({
       loc: `${site}/articles/${encodeURIComponent(article.slug)}`,
       lastmod: changedAt(article),
     });
   }
-  for (const scope of [...scopes.tags.values(), ...scopes.authors.values()]) {
-    entries.push({ loc: `${site}${scope.path}`, lastmod: newest(scope.articles) });
+  // Tags, then authors, each by slug.
+  const rank = (key: string) => `${key.startsWith("tag#") ? 0 : 1}${key.slice(key.indexOf("#"))}`;
+  const groups = [...groupByScope(articles)].sort(([a], [b]) =>
+    rank(a) < rank(b) ? -1 : rank(a) > rank(b) ? 1 : 0,
+  );
+  const authors = groups.filter(([key]) => key.startsWith("author#")).length;
+  for (const [key, members] of groups) {
+    // Author pages exist only when more than one author writes (see feeds/scopes.ts).
+    if (key.startsWith("author#") && authors < 2) continue;
+    entries.push({ loc: `${site}${scopeOf({ key, name: "" }).path}`, lastmod: newest(members) });
   }
-  built.set(snapshot, { site, entries });
+  built.set(articles, { site, entries });
   return entries;
 }
 
-const built = new WeakMap<Snapshot, { site: string; entries: SitemapEntry[] }>();
+const built = new WeakMap<ArticleMeta[], { site: string; entries: SitemapEntry[] }>();
 
 /** How many sitemap pages `entries` need (at least one: the home page is always listed). */
 export function sitemapPageCount(entries: SitemapEntry[]): number {

@@ -1,46 +1,11 @@
 import type { ArticleMeta } from "../articles/article.ts";
-import type { Snapshot } from "../articles/catalog.ts";
 import { slugify } from "../articles/text.ts";
-import { type Scope, scopesOf } from "../feeds/scopes.ts";
 
 const FEED_FILES = ["feed.xml", "atom.xml", "feed.json"] as const;
 
 /** The subscription documents of a scope (first pages at the default limit): what hubs watch. */
 export function feedUrlsOf(siteUrl: string, scopePath: string): string[] {
   return feedPathsOf(scopePath).map((path) => `${siteUrl}${path}`);
-}
-
-/**
- * The feed URLs whose content changed between two snapshots: the site's three feeds when
- * anything changed, plus the three feeds of every tag and author whose articles (the set, an
- * article's stored version, its slug, or the scope's display name) differ. Scopes that vanished
- * are left out (their feeds now answer 404: nothing to distribute). Archive pages are not
- * listed: hubs are told about subscription documents. Sorted: site, tags, authors, by slug.
- */
-export function changedFeedUrls(
-  siteUrl: string,
-  previous: Snapshot | undefined,
-  next: Snapshot,
-): string[] {
-  if (previous && previous.version === next.version) return [];
-  const urls = feedUrlsOf(siteUrl, "");
-  const before = previous ? scopesOf(previous) : undefined;
-  const after = scopesOf(next);
-  for (const kind of ["tags", "authors"] as const) {
-    for (const [slug, scope] of after[kind]) {
-      const old = before?.[kind].get(slug);
-      if (!old || signature(old) !== signature(scope))
-        urls.push(...feedUrlsOf(siteUrl, scope.path));
-    }
-  }
-  return urls;
-}
-
-function signature(scope: Scope): string {
-  return [
-    scope.name ?? "",
-    ...scope.articles.map((a) => `${a.key}\u0000${a.version}\u0000${a.slug}`),
-  ].join("\n");
 }
 
 /** What an index records for one key: parsed metadata (for the scopes), or an unusable file. */

@@ -1,55 +1,42 @@
-import type { Catalog, Snapshot } from "../articles/catalog.ts";
+import type { ApplyResult, ScopeKey } from "../index/index.ts";
 import type { Logger } from "../log.ts";
-import { changedFeedUrls } from "./changes.ts";
+import { feedUrlsOf, scopePathOf } from "./changes.ts";
 import { type PublishOptions, type PublishReport, publish } from "./publish.ts";
 
-export interface SnapshotNotifier {
-  /**
-   * Takes the catalog's current snapshot, compares it with the one seen last time and, when
-   * feeds changed, starts publishing them to the hub. Resolves once the comparison is done (the
-   * hub requests continue in the background); `published` settles when they finish. The first
-   * call only records the snapshot: a (re)start is not a change.
-   */
-  check(): Promise<{ feeds: string[]; published: Promise<PublishReport> } | undefined>;
+/** What one change of the local index announced. */
+export interface Announcement {
+  feeds: string[];
+  published: Promise<PublishReport>;
 }
 
 /**
- * Pings the WebSub hub for the feeds that changed between two looks at the catalog (used by the
- * local server after its file watcher fires). Never rejects: a store or hub failure is logged.
+ * The feed URLs (subscription documents) of the scopes an index change touched: site first,
+ * then tags and authors by slug.
  */
-export function snapshotNotifier(deps: {
-  catalog: Catalog;
+export function feedUrlsOfScopes(siteUrl: string, scopes: readonly ScopeKey[]): string[] {
+  const rank = (path: string) => (path.startsWith("/tags/") ? `1${path}` : `2${path}`);
+  const paths = [...new Set(scopes.map(scopePathOf))].sort((a, b) =>
+    a === "" ? -1 : b === "" ? 1 : rank(a) < rank(b) ? -1 : 1,
+  );
+  return paths.flatMap((path) => feedUrlsOf(siteUrl, path));
+}
+
+/**
+ * Pings the WebSub hub for the feeds an index change touched (the local server: its index
+ * reports every check and release that changed something). Never rejects: a hub failure is
+ * logged. `announced` hears of each announcement (tests).
+ */
+export function indexNotifier(deps: {
   siteUrl: string;
   hubUrl: string;
   log: Logger;
   publish?: Omit<PublishOptions, "log">;
-}): SnapshotNotifier {
-  let last: Snapshot | undefined;
-  let queue: Promise<unknown> = Promise.resolve();
-  const compare = async () => {
-    let snapshot: Snapshot;
-    try {
-      snapshot = await deps.catalog.snapshot();
-    } catch (error) {
-      deps.log.warn("websub: articles could not be checked for changes", {
-        reason: error instanceof Error ? error.message : String(error),
-      });
-      return undefined;
-    }
-    const previous = last;
-    last = snapshot;
-    if (!previous) return undefined;
-    const feeds = changedFeedUrls(deps.siteUrl, previous, snapshot);
-    if (feeds.length === 0) return undefined;
+  announced?: (announcement: Announcement) => void;
+}): (result: ApplyResult) => void {
+  return (result) => {
+    const feeds = feedUrlsOfScopes(deps.siteUrl, result.scopes);
+    if (feeds.length === 0) return;
     const published = publish(deps.hubUrl, feeds, { ...deps.publish, log: deps.log });
-    return { feeds, published };
-  };
-  return {
-    check() {
-      // One comparison at a time, so two quick changes are compared in order, never twice.
-      const result = queue.then(compare);
-      queue = result.catch(() => undefined);
-      return result;
-    },
+    deps.announced?.({ feeds, published });
   };
 }

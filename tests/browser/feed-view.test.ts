@@ -68,7 +68,8 @@ beforeAll(async () => {
   });
   const runtime = createRuntime(config, new FolderStore(content), memoryLogger(), () => NOW);
   app = runtime.app;
-  articles = (await runtime.catalog.snapshot()).articles;
+  await runtime.local.sync();
+  articles = await runtime.local.articles();
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [

@@ -46,15 +46,16 @@ describe("folder store under concurrent changes", () => {
     };
     const log = memoryLogger();
     const config = loadConfig({ CONTENT_DIR: dir, SITE_URL: "https://news.example.com" });
-    const { app, catalog } = createRuntime(config, store, log);
+    const { app, local } = createRuntime(config, store, log);
 
     const response = await app.request("/feed.json?limit=100");
     expect(response.status).toBe(200);
     expect(removed).toBe(true);
     const items = (JSON.parse(await response.text()) as { items: { url: string }[] }).items;
     expect(items).toHaveLength(files.length - 1);
-    const snapshot = await catalog.snapshot();
-    expect(snapshot.articles.map((a) => a.key)).not.toContain(victim);
+    await local.sync();
+    const articles = await local.articles();
+    expect(articles.map((a) => a.key)).not.toContain(victim);
     // Gone is not broken: nothing is logged as a bad article.
     expect(log.entries.filter((e) => e.level === "error")).toEqual([]);
   });

@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { Catalog } from "../../functions/articles/catalog.ts";
 import { loadConfig } from "../../functions/config.ts";
 import { renderAtom } from "../../functions/feeds/atom.ts";
-import { buildFeed, type Cursor, pageOf, parseCursor } from "../../functions/feeds/build.ts";
+import { buildFeed, type Cursor, parseCursor } from "../../functions/feeds/build.ts";
 import { renderJson } from "../../functions/feeds/json.ts";
 import { renderRss } from "../../functions/feeds/rss.ts";
-import { type Scope, scopesOf } from "../../functions/feeds/scopes.ts";
+import { type Scope, SITE_SCOPE, scopesFrom } from "../../functions/feeds/scopes.ts";
+import type { IndexView } from "../../functions/index/index.ts";
+import { LocalIndex } from "../../functions/index/local.ts";
 import { memoryLogger } from "../../functions/log.ts";
 import {
   articleFile,
@@ -16,6 +17,7 @@ import {
   wireFile,
   xmllintErrors,
 } from "../fixtures/index.ts";
+import { feedOf, loadedIndex } from "../support/index-feed.ts";
 
 const NOW = Date.parse("2024-07-01T00:00:00Z");
 
@@ -31,24 +33,14 @@ function configFor(env: Record<string, string> = {}) {
   });
 }
 
-async function catalogOf(files: Record<string, string>, siteUrl = configFor().siteUrl) {
-  const catalog = new Catalog(memoryStore(files), {
-    siteUrl,
-    revalidateMs: 60_000,
-    now: () => NOW,
-    log: memoryLogger(),
-  });
-  return { catalog, snapshot: await catalog.snapshot() };
+/** The local index over `files`, loaded. */
+function indexOf(files: Record<string, string>, siteUrl = configFor().siteUrl) {
+  return loadedIndex(memoryStore(files), { siteUrl, now: () => NOW });
 }
 
 async function siteFeed(files: Record<string, string>, env: Record<string, string> = {}) {
   const config = configFor(env);
-  const { catalog, snapshot } = await catalogOf(files, config.siteUrl);
-  return buildFeed(config, catalog, {
-    scope: scopesOf(snapshot).site,
-    limit: config.feedLimit,
-    documentPath: "/feed.xml",
-  });
+  return feedOf(await indexOf(files, config.siteUrl), config);
 }
 
 describe("buildFeed: entries", () => {
@@ -141,35 +133,6 @@ describe("buildFeed: entries", () => {
   });
 });
 
-describe("buildFeed: the store changes under a snapshot", () => {
-  it("still builds the feed when a listed article vanished or broke before its body was read", async () => {
-    const store = memoryStore({
-      "a.md": articleFile({ title: "A", date: "2024-05-01", summary: "A & summary." }),
-      "b.md": articleFile({ title: "B", date: "2024-05-02" }),
-      "c.md": articleFile({ title: "C", date: "2024-05-03" }),
-    });
-    const catalog = new Catalog(store, {
-      siteUrl: configFor().siteUrl,
-      // No compiled bodies kept: each is read again when the feed is built, after the change.
-      bodyCacheBytes: 0,
-      revalidateMs: 60_000,
-      now: () => NOW,
-      log: memoryLogger(),
-    });
-    const snapshot = await catalog.snapshot();
-    store.remove("a.md");
-    store.put("b.md", "---\ndate: [broken\n---\n");
-    const doc = await buildFeed(configFor(), catalog, {
-      scope: scopesOf(snapshot).site,
-      limit: 20,
-      documentPath: "/feed.xml",
-    });
-    expect(doc.entries.map((e) => e.title)).toEqual(["C", "B", "A"]);
-    expect(doc.entries[2]?.contentHtml).toBe("<p>A &amp; summary.</p>");
-    expect(xmllintErrors(renderRss(doc))).toBe("");
-  });
-});
-
 describe("buildFeed: paging", () => {
   const files = Object.fromEntries(
     Array.from({ length: 7 }, (_, i) => [
@@ -179,17 +142,12 @@ describe("buildFeed: paging", () => {
   );
 
   it("walks every article exactly once by following next links, newest first", async () => {
-    const { catalog, snapshot } = await catalogOf(files);
+    const index = await indexOf(files);
     const config = configFor();
     const seen: string[] = [];
     let before: Cursor | undefined;
     for (let page = 0; page < 10; page++) {
-      const doc = await buildFeed(config, catalog, {
-        scope: scopesOf(snapshot).site,
-        limit: 3,
-        documentPath: "/feed.xml",
-        ...(before ? { before } : {}),
-      });
+      const doc = await feedOf(index, config, { limit: 3, ...(before ? { before } : {}) });
       seen.push(...doc.entries.map((e) => e.title));
       if (before) {
         expect(doc.links.first).toMatch(/^https:\/\/news\.example\.com\/feed\.xml(\?|$)/);
@@ -204,23 +162,24 @@ describe("buildFeed: paging", () => {
     expect(seen).toEqual(["Post 6", "Post 5", "Post 4", "Post 3", "Post 2", "Post 1", "Post 0"]);
   });
 
-  it("keeps older pages stable when a newer article arrives", () => {
-    const articles = [5, 4, 3, 2, 1].map((d) =>
-      meta({ slug: `s${d}`, date: new Date(Date.UTC(2024, 4, d)) }),
-    );
-    const first = pageOf(articles, 2);
-    const cursor: Cursor = { seconds: Math.floor(Date.UTC(2024, 4, 4) / 1000), slug: "s4" };
-    expect(first.next?.slug).toBe("s4");
-    const withNew = [meta({ slug: "s6", date: new Date(Date.UTC(2024, 4, 6)) }), ...articles];
-    expect(pageOf(withNew, 2, cursor).items.map((a) => a.slug)).toEqual(["s3", "s2"]);
+  it("keeps older pages stable when a newer article arrives", async () => {
+    const posts = (days: number[]) =>
+      Object.fromEntries(
+        days.map((d) => [`s${d}.md`, articleFile({ title: `S${d}`, date: `2024-05-0${d}` })]),
+      );
+    const config = configFor();
+    const first = await feedOf(await indexOf(posts([5, 4, 3, 2, 1])), config, { limit: 2 });
+    const next = new URL(first.links.next ?? "").searchParams.get("before") ?? "";
+    expect(next).toBe(`${Date.UTC(2024, 4, 4) / 1000}-s4`);
+    const before = parseCursor(next);
+    const withNew = await indexOf(posts([6, 5, 4, 3, 2, 1]));
+    const page = await feedOf(withNew, config, { limit: 2, ...(before ? { before } : {}) });
+    expect(page.entries.map((e) => e.title)).toEqual(["S3", "S2"]);
   });
 
   it("dates a page past the last article by its scope, not 1970", async () => {
-    const { catalog, snapshot } = await catalogOf(files);
-    const doc = await buildFeed(configFor(), catalog, {
-      scope: scopesOf(snapshot).site,
+    const doc = await feedOf(await indexOf(files), configFor(), {
       limit: 3,
-      documentPath: "/feed.xml",
       before: { seconds: Math.floor(Date.parse("2024-01-01T00:00:00Z") / 1000), slug: "zzz" },
     });
     expect(doc.entries).toEqual([]);
@@ -241,25 +200,20 @@ describe("buildFeed: paging", () => {
 
 describe("buildFeed: scopes", () => {
   it("groups tags that differ in case or punctuation into one feed with its own id and title", async () => {
-    const { catalog, snapshot } = await catalogOf({
+    const index = await indexOf({
       "a.md": articleFile({ title: "A", tags: ["Climate Change"] }),
       "b.md": articleFile({ title: "B", tags: ["climate-change"], date: "2024-03-06" }),
       "c.md": articleFile({ title: "C", tags: ["Other"] }),
     });
-    const scopes = scopesOf(snapshot);
+    const scopes = scopesFrom(await index.scopes());
     const tag = scopes.tags.get("climate-change") as Scope;
-    expect(tag.articles.map((a) => a.title)).toEqual(["B", "A"]);
+    expect((await index.metas(tag.key, 20)).items.map((a) => a.title)).toEqual(["B", "A"]);
     const config = configFor();
-    const doc = await buildFeed(config, catalog, {
+    const doc = await feedOf(index, config, {
       scope: tag,
-      limit: 20,
       documentPath: "/tags/climate-change/feed.xml",
     });
-    const site = await buildFeed(config, catalog, {
-      scope: scopes.site,
-      limit: 20,
-      documentPath: "/feed.xml",
-    });
+    const site = await feedOf(index, config);
     expect(doc.id).not.toBe(site.id);
     expect(doc.title).toMatch(/^Dateline: (Climate Change|climate-change)$/);
     expect(doc.links.self).toBe("https://news.example.com/tags/climate-change/feed.xml");
@@ -267,16 +221,16 @@ describe("buildFeed: scopes", () => {
   });
 
   it("has author scopes only when more than one author writes", async () => {
-    const one = await catalogOf({
+    const one = await indexOf({
       "a.md": articleFile({ author: "Kim" }),
       "b.md": articleFile({ author: "Kim" }),
     });
-    expect(scopesOf(one.snapshot).authors.size).toBe(0);
-    const two = await catalogOf({
+    expect(scopesFrom(await one.scopes()).authors.size).toBe(0);
+    const two = await indexOf({
       "a.md": articleFile({ author: "Kim" }),
       "b.md": articleFile({ author: "Lee" }),
     });
-    expect([...scopesOf(two.snapshot).authors.keys()]).toEqual(["kim", "lee"]);
+    expect([...scopesFrom(await two.scopes()).authors.keys()]).toEqual(["kim", "lee"]);
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * Images and attachments from front matter to the three formats: RSS gets one enclosure (the
  * first attachment, else the image), Atom one rel="enclosure" link per file, JSON Feed `image`
- * and `attachments`. Each file is written as an author would, read by the real catalog, built
+ * and `attachments`. Each file is written as an author would, indexed by the local index, built
  * and rendered, then read back by real parsers (feedsmith, python3-feedparser, xmllint).
  */
 import { spawnSync } from "node:child_process";
@@ -10,15 +10,13 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parseAtomFeed, parseJsonFeed, parseRssFeed } from "feedsmith";
 import { afterEach, describe, expect, it } from "vitest";
-import { Catalog } from "../../functions/articles/catalog.ts";
 import { loadConfig } from "../../functions/config.ts";
 import { renderAtom } from "../../functions/feeds/atom.ts";
-import { buildFeed } from "../../functions/feeds/build.ts";
 import { renderJson } from "../../functions/feeds/json.ts";
 import { renderRss } from "../../functions/feeds/rss.ts";
-import { scopesOf } from "../../functions/feeds/scopes.ts";
 import { memoryLogger } from "../../functions/log.ts";
 import { FolderStore } from "../../functions/storage/folder.ts";
+import { feedOf, loadedIndex } from "../support/index-feed.ts";
 
 const SITE = "https://news.example.com";
 const BASE = { title: "Episode 12", date: "2026-01-02T06:00:00Z", author: "Priya Raman" };
@@ -49,14 +47,9 @@ async function feedsOf(fields: Record<string, unknown>) {
   await writeFile(file, `---\n${yaml}---\n\nListen to the harbour at dawn.\n`);
   const config = loadConfig({ SITE_URL: SITE });
   const log = memoryLogger();
-  const catalog = new Catalog(new FolderStore(dir), { siteUrl: SITE, revalidateMs: 0, log });
-  const snapshot = await catalog.snapshot();
-  expect(snapshot.articles, JSON.stringify(log.entries)).toHaveLength(1);
-  const doc = await buildFeed(config, catalog, {
-    scope: scopesOf(snapshot).site,
-    limit: 10,
-    documentPath: "/feed.xml",
-  });
+  const index = await loadedIndex(new FolderStore(dir), { siteUrl: SITE, log });
+  const doc = await feedOf(index, config, { limit: 10 });
+  expect(doc.entries, JSON.stringify(log.entries)).toHaveLength(1);
   const rss = renderRss(doc);
   const atom = renderAtom(doc);
   for (const xml of [rss, atom]) expect(xmllint(xml)).toBe("");

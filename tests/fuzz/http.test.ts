@@ -12,7 +12,7 @@ import fc from "fast-check";
 import type { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { corpus } from "../../bench/corpus.ts";
-import type { Snapshot } from "../../functions/articles/catalog.ts";
+import type { ArticleMeta } from "../../functions/articles/article.ts";
 import { loadConfig } from "../../functions/config.ts";
 import { memoryLogger } from "../../functions/log.ts";
 import { createRuntime } from "../../functions/runtime.ts";
@@ -23,7 +23,7 @@ const SEED = 20_261_130;
 const ALLOWED = new Set([200, 302, 304, 400, 404, 405, 414]);
 
 let app: Hono;
-let snapshot: Snapshot;
+let snapshot: { articles: ArticleMeta[] };
 let etags: string[] = [];
 const log = memoryLogger();
 const scratch = mkdtempSync(join(tmpdir(), "dateline-fuzz-http-"));
@@ -42,7 +42,8 @@ beforeAll(async () => {
   });
   const runtime = createRuntime(config, memoryStore(files), log);
   app = runtime.app;
-  snapshot = await runtime.catalog.snapshot();
+  await runtime.local.sync();
+  snapshot = { articles: await runtime.local.articles() };
   for (const path of ["/feed.xml", "/atom.xml", "/feed.json", "/"]) {
     etags.push((await app.request(path)).headers.get("etag") ?? "");
   }

@@ -126,7 +126,7 @@ describe("rendered once per content version", () => {
     const paths = [...ROUTES, "/tags/x/atom.xml", "/tags/x"];
     const first = new Map<string, string>();
     for (const p of paths) first.set(p, await (await site.get(p)).text());
-    const bodies = site.catalog.bodies;
+    const bodies = site.index.bodies;
     const reads = store.reads;
     const lists = store.lists;
     for (let i = 0; i < 3; i++) {
@@ -139,7 +139,7 @@ describe("rendered once per content version", () => {
         await site.get(p, { "if-none-match": res.headers.get("etag") as string });
       }
     }
-    expect(site.catalog.bodies).toBe(bodies);
+    expect(site.index.bodies).toBe(bodies);
     expect(store.reads).toBe(reads);
     expect(store.lists).toBe(lists); // within REVALIDATE_SECONDS the store is not even listed
   });
@@ -151,10 +151,10 @@ describe("rendered once per content version", () => {
       Array.from({ length: 12 }, () => site.get("/atom.xml").then((r) => r.text())),
     );
     expect(new Set(bodies).size).toBe(1);
-    expect(site.catalog.bodies).toBe(5); // one body per entry, once
+    expect(site.index.bodies).toBe(5); // one body per entry, once
   });
 
-  it("catalog.invalidate() after a change gives new bytes and a new ETag; unchanged files are not re-read", async () => {
+  it("local.invalidate() after a change gives new bytes and a new ETag; unchanged files are not re-read", async () => {
     const content = await folder(manyArticles(4));
     const store = new CountingStore(content.dir);
     const site = appFor(store);
@@ -169,7 +169,7 @@ describe("rendered once per content version", () => {
     // Without a check of the store nothing changes yet: the same bytes are served.
     expect(await (await site.get("/feed.xml")).text()).toBe(beforeBody);
 
-    site.catalog.invalidate();
+    site.local.invalidate();
     const after = await site.get("/feed.xml");
     const afterBody = await after.text();
     expect(afterBody).toContain("Article 02, corrected headline");
@@ -256,7 +256,7 @@ describe("changes signalled during a store check", () => {
     const wasListed = new Promise<void>((r) => {
       listed = r;
     });
-    site.catalog.invalidate();
+    site.local.invalidate();
     const during = site.get("/feed.xml"); // lists the folder, then waits
     await wasListed;
     // The watcher reports a new file while that check is still running.
@@ -264,7 +264,7 @@ describe("changes signalled during a store check", () => {
       "late.md",
       md({ title: "Late arrival", date: "2026-01-01", author: "Desk" }),
     );
-    site.catalog.invalidate();
+    site.local.invalidate();
     release();
     hold = undefined;
     expect(await (await during).text()).not.toContain("Late arrival");
@@ -281,7 +281,7 @@ describe("Last-Modified after a change", () => {
     const lastModified = first.headers.get("last-modified") as string;
 
     await content.remove("a-03.md");
-    site.catalog.invalidate();
+    site.local.invalidate();
     time.advance(5_000);
     const after = await site.get("/feed.xml");
     expect(after.headers.get("etag")).not.toBe(first.headers.get("etag"));
@@ -299,7 +299,7 @@ describe("Last-Modified after a change", () => {
     const site = appFor(new FolderStore(content.dir), { now: time.now });
     const a = (await site.get("/atom.xml")).headers.get("last-modified");
     time.advance(3_600_000);
-    site.catalog.invalidate();
+    site.local.invalidate();
     expect((await site.get("/atom.xml")).headers.get("last-modified")).toBe(a);
   });
 });
@@ -392,7 +392,7 @@ describe("determinism", () => {
     const site = appFor(new FolderStore(content.dir), { now: time.now });
     const first = await (await site.get("/atom.xml")).text();
     time.advance(86_400_000);
-    site.catalog.invalidate();
+    site.local.invalidate();
     expect(await (await site.get("/atom.xml")).text()).toBe(first);
   });
 });
@@ -415,7 +415,7 @@ describe("bad input in the store", () => {
     const feed = (await (await site.get("/feed.json?limit=100")).json()) as { items: unknown[] };
     expect(feed.items).toHaveLength(2 + 6);
     for (let i = 0; i < 3; i++) {
-      site.catalog.invalidate();
+      site.local.invalidate();
       expect((await site.get("/feed.xml")).status).toBe(200);
     }
     const skipped = site.log.entries.filter((e) => e.message === "article skipped");

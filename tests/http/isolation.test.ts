@@ -4,11 +4,11 @@
  * throws on it, every route answers below 500 and every other article is served.
  */
 import { describe, expect, it } from "vitest";
-import { Catalog, type CatalogOptions } from "../../functions/articles/catalog.ts";
 import { type CompileSteps, DEFAULT_STEPS } from "../../functions/articles/compile.ts";
 import { renderIsolated } from "../../functions/feeds/isolate.ts";
 import { renderRss } from "../../functions/feeds/rss.ts";
 import { createApp } from "../../functions/http/app.ts";
+import { LocalIndex, type LocalIndexOptions } from "../../functions/index/local.ts";
 import { memoryLogger } from "../../functions/log.ts";
 import {
   articleFile,
@@ -32,18 +32,25 @@ const ROUTES = [
   "/opml.xml",
 ];
 
-/** The app over `files` as runtime.ts wires it, with catalog options for the test. */
-function appOver(files: MemoryStore, options: Partial<CatalogOptions> = {}) {
+/** The app over `files` as runtime.ts wires it, with local index options for the test. */
+function appOver(files: MemoryStore, options: Partial<LocalIndexOptions> = {}) {
   const config = testConfig();
   const log = memoryLogger();
-  const catalog = new Catalog(files, {
+  const local = new LocalIndex(files, {
     siteUrl: config.siteUrl,
     revalidateMs: 60_000,
     now: () => NOW,
     log,
     ...options,
   });
-  return { app: createApp({ config, catalog, log, now: () => NOW }), log, store: files };
+  const app = createApp({
+    config,
+    index: local.index,
+    log,
+    now: () => NOW,
+    sync: () => local.sync(),
+  });
+  return { app, log, store: files, local };
 }
 
 /** Three healthy articles plus `bad.md` (the newest) holding `body`. */
@@ -121,12 +128,14 @@ describe("article content cannot fail a route", () => {
     ).toEqual([]);
   });
 
-  it("an article page whose file broke after the listing, not cached, is a 404 and logged once", async () => {
+  it("an article whose file broke keeps its compiled page until the next check, then is a 404 logged once", async () => {
     const files = memoryStore();
     files.put("bad.md", articleFile({ title: "Bad one", date: "2024-06-20" }));
-    const { app, log } = appOver(files, { bodyCacheBytes: 0 });
+    const { app, log, local } = appOver(files);
     expect((await app.request("/feed.xml")).status).toBe(200);
     files.put("bad.md", "---\ndate: [broken\n---\n");
+    expect((await app.request("/articles/bad")).status).toBe(200);
+    local.invalidate();
     expect((await app.request("/articles/bad")).status).toBe(404);
     expect((await app.request("/articles/bad")).status).toBe(404);
     expect((await app.request("/feed.xml")).status).toBe(200);

@@ -4,9 +4,9 @@
  */
 import { handle } from "hono/aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Catalog } from "../../functions/articles/catalog.ts";
 import { createApp } from "../../functions/http/app.ts";
 import { lambdaHandler } from "../../functions/http/lambda-adapter.ts";
+import { LocalIndex } from "../../functions/index/local.ts";
 import { memoryLogger } from "../../functions/log.ts";
 import { FolderStore } from "../../functions/storage/folder.ts";
 import { type EventOptions, httpEvent, lambdaContext } from "../lambda/events.ts";
@@ -21,13 +21,19 @@ beforeAll(async () => {
   content = await contentDir({ files: HARD_CASES });
   const config = testConfig();
   const log = memoryLogger();
-  const catalog = new Catalog(new FolderStore(content.dir), {
+  const local = new LocalIndex(new FolderStore(content.dir), {
     siteUrl: config.siteUrl,
     revalidateMs: 60_000,
     log,
     now: () => NOW,
   });
-  const app = createApp({ config, catalog, log, now: () => NOW });
+  const app = createApp({
+    config,
+    index: local.index,
+    log,
+    now: () => NOW,
+    sync: () => local.sync(),
+  });
   ours = lambdaHandler(app);
   reference = handle(app);
 });

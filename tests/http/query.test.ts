@@ -209,7 +209,7 @@ describe("paging", () => {
       if (n === 0 || n === 1) {
         const date = n === 0 ? "2026-06-01T00:00:00Z" : "2024-06-01T00:00:00Z";
         await content.write(`new-${n}.md`, md({ title: `New ${n}`, date, author: "Desk" }));
-        site.catalog.invalidate();
+        site.local.invalidate();
         added++;
       }
     });
@@ -227,7 +227,7 @@ describe("paging", () => {
     const first = await json(site, "/feed.json?limit=2");
     expect(first.next_url).toMatch(/before=\d+-a-05$/);
     await content.remove("a-05.md");
-    site.catalog.invalidate();
+    site.local.invalidate();
     // The cursor names no article any more: redirected to the one that names the same page.
     const stale = await site.get((first.next_url as string).replace(SITE, ""));
     expect(stale.status).toBe(302);

@@ -82,7 +82,7 @@ describe("sitemap index and pages", () => {
     expect(xmllintErrors(xml, SITEINDEX_XSD)).toBe("");
     expect(all(xml, "loc")).toEqual([`${SITE_URL}/sitemaps/1.xml`]);
     // The newest change of a served article: recent-a (the draft and the future one do not count).
-    const served = (await site.catalog.snapshot()).articles;
+    const served = await site.local.articles();
     const newest = Math.max(
       ...served.map((a) => Math.max(a.updated.getTime(), a.modified.getTime())),
     );
@@ -95,7 +95,7 @@ describe("sitemap index and pages", () => {
     const xml = await (await site.get("/sitemaps/1.xml")).text();
     expect(xmllintErrors(xml, SITEMAP_XSD)).toBe("");
     const locs = all(xml, "loc").map(decodeXml);
-    const snapshot = await site.catalog.snapshot();
+    const snapshot = { articles: await site.local.articles() };
     const articlePages = locs.filter((loc) => loc.includes("/articles/"));
     expect(articlePages).toEqual(
       snapshot.articles.map((a) => `${SITE_URL}/articles/${encodeURIComponent(a.slug)}`),
@@ -123,7 +123,7 @@ describe("sitemap index and pages", () => {
     const xml = await (await site.get("/sitemaps/1.xml")).text();
     const rows = [...xml.matchAll(/<loc>([^<]*)<\/loc><lastmod>([^<]*)<\/lastmod>/g)];
     const byLoc = new Map(rows.map((m) => [decodeXml(m[1] as string), m[2] as string]));
-    const snapshot = await site.catalog.snapshot();
+    const snapshot = { articles: await site.local.articles() };
     const changed = (a: ArticleMeta) => Math.max(a.updated.getTime(), a.modified.getTime());
     for (const a of snapshot.articles) {
       expect(byLoc.get(`${SITE_URL}/articles/${a.slug}`)).toBe(
@@ -258,7 +258,7 @@ describe("conditional GET and caching, as for the feeds", () => {
     clock = NOW;
     const etag = (await site.get("/sitemaps/1.xml")).headers.get("etag") as string;
     await site.write("added.md", article({ title: "Added", date: iso(NOW - 2 * HOUR) }));
-    site.catalog.invalidate(); // as the local watcher does (earlier tests moved the clock back)
+    site.local.invalidate(); // as the local watcher does (earlier tests moved the clock back)
     const res = await site.get("/sitemaps/1.xml", { "if-none-match": etag });
     expect(res.status).toBe(200);
     expect(await res.text()).toContain(`${SITE_URL}/articles/added`);
@@ -266,6 +266,6 @@ describe("conditional GET and caching, as for the feeds", () => {
       `${SITE_URL}/articles/added`,
     );
     await site.remove("added.md");
-    site.catalog.invalidate();
+    site.local.invalidate();
   });
 });

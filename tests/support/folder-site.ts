@@ -11,8 +11,8 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { Hono } from "hono";
-import type { Catalog } from "../../functions/articles/catalog.ts";
 import { type Config, loadConfig } from "../../functions/config.ts";
+import type { LocalIndex } from "../../functions/index/local.ts";
 import { memoryLogger } from "../../functions/log.ts";
 import { createRuntime } from "../../functions/runtime.ts";
 import { FolderStore } from "../../functions/storage/folder.ts";
@@ -34,7 +34,7 @@ export function article(fields: Record<string, unknown>, body = "Body text.\n"):
 export interface FolderSite {
   readonly dir: string;
   readonly config: Config;
-  readonly catalog: Catalog;
+  readonly local: LocalIndex;
   readonly app: Hono;
   readonly log: ReturnType<typeof memoryLogger>;
   get(path: string, headers?: Record<string, string>): Promise<Response>;
@@ -63,11 +63,11 @@ export async function folderSite({
   for (const [path, text] of Object.entries(files)) await write(path, text);
   const config = loadConfig({ SITE_URL, CONTENT_DIR: dir, REVALIDATE_SECONDS: "0", ...env });
   const log = memoryLogger();
-  const { app, catalog } = createRuntime(config, new FolderStore(dir), log, now);
+  const { app, local } = createRuntime(config, new FolderStore(dir), log, now);
   return {
     dir,
     config,
-    catalog,
+    local,
     app,
     log,
     get: async (path, headers = {}) => app.request(path, { headers }),

@@ -15,9 +15,10 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll } from "vitest";
 import type { ArticleMeta } from "../../functions/articles/article.ts";
-import { Catalog } from "../../functions/articles/catalog.ts";
 import { type Config, loadConfig } from "../../functions/config.ts";
 import { createApp } from "../../functions/http/app.ts";
+import type { IndexView } from "../../functions/index/index.ts";
+import { LocalIndex } from "../../functions/index/local.ts";
 import { memoryLogger } from "../../functions/log.ts";
 import { FolderStore } from "../../functions/storage/folder.ts";
 import type { ArticleStore } from "../../functions/storage/store.ts";
@@ -182,18 +183,32 @@ export function testConfig(env: Record<string, string> = {}): Config {
   return loadConfig({ SITE_URL: SITE, ...env });
 }
 
-/** A Catalog that counts how often the app asks it for article bodies (one per entry rendered). */
-export class CountingCatalog extends Catalog {
-  bodies = 0;
-  override article(meta: ArticleMeta) {
-    this.bodies++;
-    return super.article(meta);
-  }
+/**
+ * An index view that counts the feed entries' bodies the app reads (one per entry rendered);
+ * article pages read their one item per request (from memory locally), not counted.
+ */
+export function countingIndex(view: IndexView): IndexView & { bodies: number } {
+  const counted = {
+    bodies: 0,
+    page: async (...args: Parameters<IndexView["page"]>) => {
+      const page = await view.page(...args);
+      counted.bodies += page.items.length;
+      return page;
+    },
+    metas: (...args: Parameters<IndexView["metas"]>) => view.metas(...args),
+    above: (...args: Parameters<IndexView["above"]>) => view.above(...args),
+    article: (slug: string) => view.article(slug),
+    summary: (...args: Parameters<IndexView["summary"]>) => view.summary(...args),
+    scopes: () => view.scopes(),
+  };
+  return counted;
 }
 
 export interface AppSite {
   readonly config: Config;
-  readonly catalog: CountingCatalog;
+  readonly local: LocalIndex;
+  /** The index as the app reads it, counting bodies read. */
+  readonly index: ReturnType<typeof countingIndex>;
   readonly log: ReturnType<typeof memoryLogger>;
   /** `app.request()` with a path (and query) and request headers. */
   request(
@@ -217,23 +232,25 @@ export function useHardCaseSite(): { readonly site: AppSite } {
   return holder;
 }
 
-/** The app over `store`, in process, as runtime.ts wires it, with a counting catalog. */
+/** The app over `store`, in process, as runtime.ts wires it, with a counting index. */
 export function appFor(
   store: ArticleStore,
   { env = {}, now = Date.now }: { env?: Record<string, string>; now?: () => number } = {},
 ): AppSite {
   const config = testConfig(env);
   const log = memoryLogger();
-  const catalog = new CountingCatalog(store, {
+  const local = new LocalIndex(store, {
     siteUrl: config.siteUrl,
     revalidateMs: config.revalidateSeconds * 1000,
     log,
     now,
+    preview: config.previewDrafts,
   });
-  const app = createApp({ config, catalog, log, now });
+  const index = countingIndex(local.index);
+  const app = createApp({ config, index, log, now, sync: () => local.sync() });
   const request: AppSite["request"] = async (path, init = {}) =>
     app.request(path, { method: init.method ?? "GET", headers: init.headers ?? {} });
-  return { config, catalog, log, request, get: (path, headers) => request(path, { headers }) };
+  return { config, local, index, log, request, get: (path, headers) => request(path, { headers }) };
 }
 
 /** A port that was free a moment ago (PORT must be 1–65535, so 0 cannot be passed). */

@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { ArticleMeta } from "../../functions/articles/article.ts";
+import type { ApplyResult } from "../../functions/index/index.ts";
 import type { IndexedArticle } from "../../functions/storage/store.ts";
-import { changedFeedUrls, changedScopePaths } from "../../functions/websub/changes.ts";
+import { changedScopePaths } from "../../functions/websub/changes.ts";
+import { feedUrlsOfScopes } from "../../functions/websub/notify.ts";
 import { meta } from "../fixtures/articles.ts";
 import { article, type FolderSite, folderSite, SITE_URL } from "../support/folder-site.ts";
 
@@ -26,19 +28,31 @@ async function newsroom() {
 const feeds = (path: string) =>
   ["feed.xml", "atom.xml", "feed.json"].map((f) => `${SITE_URL}${path}/${f}`);
 
-describe("changedFeedUrls", () => {
+/** The feed URLs the local index announces for what `change` does to the site. */
+async function announced(site: FolderSite, change: () => Promise<void>): Promise<string[]> {
+  await site.local.sync();
+  const results: ApplyResult[] = [];
+  site.local.onChange((result) => results.push(result));
+  await change();
+  await site.local.sync();
+  return feedUrlsOfScopes(
+    SITE_URL,
+    results.flatMap((r) => r.scopes),
+  );
+}
+
+describe("feedUrlsOfScopes over the local index's changes", () => {
   it("is empty when nothing changed", async () => {
     const site = await newsroom();
-    const before = await site.catalog.snapshot();
-    expect(changedFeedUrls(SITE_URL, before, await site.catalog.snapshot())).toEqual([]);
+    expect(await announced(site, async () => {})).toEqual([]);
   });
 
   it("lists the site feeds and the feeds of the new article's tags and author only", async () => {
     const site = await newsroom();
-    const before = await site.catalog.snapshot();
-    await site.write("tram.md", article({ title: "Tram", tags: ["Transport", "Trams"] }));
-    const after = await site.catalog.snapshot();
-    expect(changedFeedUrls(SITE_URL, before, after)).toEqual([
+    const urls = await announced(site, () =>
+      site.write("tram.md", article({ title: "Tram", tags: ["Transport", "Trams"] })),
+    );
+    expect(urls).toEqual([
       ...feeds(""),
       ...feeds("/tags/trams"),
       ...feeds("/tags/transport"),
@@ -48,12 +62,13 @@ describe("changedFeedUrls", () => {
 
   it("lists the scopes of an edited article (a new stored version)", async () => {
     const site = await newsroom();
-    const before = await site.catalog.snapshot();
-    await site.write(
-      "ferry.md",
-      article({ title: "Ferry", tags: ["Ports", "Transport"], author: "Mara" }, "Edited text.\n"),
+    const urls = await announced(site, () =>
+      site.write(
+        "ferry.md",
+        article({ title: "Ferry", tags: ["Ports", "Transport"], author: "Mara" }, "Edited text.\n"),
+      ),
     );
-    expect(changedFeedUrls(SITE_URL, before, await site.catalog.snapshot())).toEqual([
+    expect(urls).toEqual([
       ...feeds(""),
       ...feeds("/tags/ports"),
       ...feeds("/tags/transport"),
@@ -61,22 +76,23 @@ describe("changedFeedUrls", () => {
     ]);
   });
 
-  it("lists scopes an article left; scopes that vanished are not listed", async () => {
+  it("lists the scopes a deleted article left, vanished ones too (their feeds now answer 404)", async () => {
     const site = await newsroom();
-    const before = await site.catalog.snapshot();
-    await site.remove("ferry.md");
-    // Ports and Mara are gone (their feeds now 404); Transport lost an article. With one author
-    // left there are no author feeds at all.
-    expect(changedFeedUrls(SITE_URL, before, await site.catalog.snapshot())).toEqual([
+    const urls = await announced(site, () => site.remove("ferry.md"));
+    expect(urls).toEqual([
       ...feeds(""),
+      ...feeds("/tags/ports"),
       ...feeds("/tags/transport"),
+      ...feeds("/authors/mara"),
     ]);
   });
 
-  it("lists every scope when there is no previous snapshot", async () => {
+  it("leaves out a draft's scopes", async () => {
     const site = await newsroom();
-    const urls = changedFeedUrls(SITE_URL, undefined, await site.catalog.snapshot());
-    expect(urls).toHaveLength(3 * (1 + 3 + 2));
+    const urls = await announced(site, () =>
+      site.write("draft.md", article({ title: "Draft", draft: true, tags: ["Secret"] })),
+    );
+    expect(urls).toEqual([]);
   });
 });
 

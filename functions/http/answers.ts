@@ -1,0 +1,127 @@
+import type { ArticleMeta } from "../articles/article.ts";
+import type { Config } from "../config.ts";
+import {
+  type Representation,
+  represent,
+  representationBytes,
+  VersionedCache,
+} from "./representation.ts";
+import { respond } from "./respond.ts";
+import { lastModifiedFor, MemoryServedLog, type ServedLog } from "./served.ts";
+
+/** Resources whose last answer is remembered so Last-Modified never goes backwards. */
+const MAX_REMEMBERED = 2_000;
+
+export const HTML = "text/html; charset=utf-8";
+const PAGE_HEADERS = {
+  "content-security-policy":
+    "default-src 'none'; style-src 'unsafe-inline'; img-src http: https: data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  "referrer-policy": "strict-origin-when-cross-origin",
+};
+
+/** A rendered document: its text, when its content last changed, extra headers. */
+export interface Rendered {
+  text: string;
+  lastModified: Date;
+  headers?: Record<string, string>;
+}
+
+/** How the app answers from rendered representations: cached by key, dated, never backwards. */
+export interface Answers {
+  /** `Cache-Control` for a document that may be cached for `age` seconds. */
+  cacheControl(age: number): string;
+  /**
+   * The representation cached under `key`, rendering it on a miss. The key starts with the
+   * content version it is rendered from, then `|` and the resource (for Last-Modified).
+   */
+  rendered(key: string, type: string, render: () => Promise<Rendered>): Promise<Representation>;
+  /**
+   * Answers with `rep`. `freshUntil`: until when (ms) the app would answer the same request
+   * without reading the index again (an adapter may keep the answer until then).
+   */
+  respond(request: Request, rep: Representation, freshUntil: number): Promise<Response>;
+  /** rendered() then respond(). */
+  text(
+    request: Request,
+    key: string,
+    type: string,
+    render: () => Promise<Rendered>,
+    freshUntil: number,
+  ): Promise<Response>;
+  /** An HTML page (with the pages' security headers). */
+  page(
+    request: Request,
+    key: string,
+    render: () => Promise<Rendered>,
+    freshUntil: number,
+  ): Promise<Response>;
+}
+
+/**
+ * The answering half of the app. `served`: when each resource's bytes were first served (the
+ * adapters pass one; see lastModifiedFor). Without it, Last-Modified is the content's own date.
+ */
+export function answers(config: Config, now: () => number, served?: ServedLog): Answers {
+  const reps = new VersionedCache<Representation>(representationBytes);
+  // Bytes can change with no newer article date (an article deleted, a next link appearing, a
+  // new SITE_URL or site title): Last-Modified must still move, or If-Modified-Since pollers
+  // would be told "304" for new bytes (see lastModifiedFor).
+  const answered = served ?? new MemoryServedLog(MAX_REMEMBERED);
+  const monotonic = (resource: string, rep: Representation): Representation => {
+    const before = answered.get(resource);
+    const time = lastModifiedFor(before, rep.etag, rep.lastModified.getTime(), now(), !!served);
+    rep.lastModified = new Date(time);
+    if (before?.etag !== rep.etag || before.lastModified !== time)
+      answered.set(resource, { etag: rep.etag, lastModified: time });
+    return rep;
+  };
+  const cacheControl = (age: number) =>
+    `public, max-age=${age}, stale-while-revalidate=${Math.max(age, 60)}, stale-if-error=86400`;
+  const rendered: Answers["rendered"] = (key, type, render) => {
+    // The resource is the key without its content version (the part up to the first "|").
+    const resource = key.slice(key.indexOf("|") + 1);
+    return reps.get("", key, async () => {
+      const doc = await render();
+      // Never in the future (a file's time can be ahead of the clock), to the second.
+      const second = Math.floor(Math.min(doc.lastModified.getTime(), now()) / 1000) * 1000;
+      const rep = represent(
+        doc.text,
+        type,
+        new Date(second),
+        cacheControl(config.cacheMaxAge),
+        doc.headers,
+      );
+      return monotonic(resource, rep);
+    });
+  };
+  const answer: Answers["respond"] = (request, rep, freshUntil) => {
+    rep.freshUntil = freshUntil;
+    return respond(request, rep);
+  };
+  const text: Answers["text"] = async (request, key, type, render, freshUntil) =>
+    answer(request, await rendered(key, type, render), freshUntil);
+  return {
+    cacheControl,
+    rendered,
+    respond: answer,
+    text,
+    page: (request, key, render, freshUntil) =>
+      text(
+        request,
+        key,
+        HTML,
+        async () => {
+          const doc = await render();
+          return { ...doc, headers: { ...PAGE_HEADERS, ...doc.headers } };
+        },
+        freshUntil,
+      ),
+  };
+}
+
+/** Newest change among articles, to the second (HTTP dates have no milliseconds). */
+export function latest(articles: ArticleMeta[]): Date {
+  let max = 0;
+  for (const a of articles) max = Math.max(max, a.updated.getTime(), a.modified.getTime());
+  return new Date(max);
+}
