@@ -1,6 +1,6 @@
 /**
  * Figures for the shipped `content/` folder: render time of each feed format (a fresh runtime per
- * sample, catalog already loaded, so only rendering is timed), then warm cached 200s, 304s and
+ * sample, index already loaded, so only rendering is timed), then warm cached 200s, 304s and
  * gzip answers in-process. `npx tsx bench/content.ts`, or as a section of `npm run bench`.
  */
 import { loadConfig } from "../functions/config.ts";
@@ -34,8 +34,8 @@ export async function benchContent(dir = "content", samples = 30, iterations = 2
     let etag = "";
     let bytes = 0;
     for (let i = 0; i < samples; i++) {
-      const { app, catalog } = createRuntime(config, new FolderStore(dir), memoryLogger());
-      await catalog.snapshot();
+      const { app, local } = createRuntime(config, new FolderStore(dir), memoryLogger());
+      await local.sync();
       const start = process.hrtime.bigint();
       const res = await app.request(url);
       const body = await res.arrayBuffer();

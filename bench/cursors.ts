@@ -16,9 +16,11 @@ import { corpusFolder } from "./corpus.ts";
 const REQUESTS = 1_000;
 const dir = await corpusFolder(1_000);
 const config = loadConfig({ SITE_URL: "https://news.example.com", CONTENT_DIR: dir });
-const { app, catalog } = createRuntime(config, new FolderStore(dir), memoryLogger());
-const snapshot = await catalog.snapshot();
-const cursors = snapshot.articles.map((a) => `${Math.floor(a.date.getTime() / 1000)}-${a.slug}`);
+const { app, local } = createRuntime(config, new FolderStore(dir), memoryLogger());
+await local.sync();
+const cursors = (await local.articles()).map(
+  (a) => `${Math.floor(a.date.getTime() / 1000)}-${a.slug}`,
+);
 
 let n = 0;
 async function one(): Promise<void> {

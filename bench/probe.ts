@@ -25,11 +25,11 @@ async function main(): Promise<void> {
   const path = process.argv[3] ?? "/feed.xml";
   const started = performance.now();
   const config = loadConfig({ SITE_URL: "https://news.example.com", ...env });
-  const { app, catalog } = createRuntime(config, openStore(config), memoryLogger());
+  const { app, local } = createRuntime(config, openStore(config), memoryLogger());
   const response = await app.request(path);
   await response.arrayBuffer();
   const firstMs = performance.now() - started;
-  const articles = (await catalog.snapshot()).articles.length;
+  const articles = (await local.articles()).length;
   (globalThis as { gc?: () => void }).gc?.();
   const memory = process.memoryUsage();
   const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);

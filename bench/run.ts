@@ -293,13 +293,13 @@ for (const size of SIZES) {
   }
   // The periodic check for changes (list + compare; nothing changed). The local server runs it
   // in the background, so no request waits for it.
-  const catalog = (loaded as ReturnType<typeof runtime>).catalog;
+  const local = (loaded as ReturnType<typeof runtime>).local;
   folderCheck(
     size,
     ms(
       await timed(async () => {
-        catalog.invalidate();
-        await catalog.snapshot();
+        local.invalidate();
+        await local.sync();
       }, coldRuns(size)),
     ),
   );

@@ -27,12 +27,19 @@ for (let i = 0; i < FILES; i++)
   );
 const config = loadConfig({ SITE_URL: "https://news.example.com", CONTENT_DIR: dir });
 const log = memoryLogger();
-const { app, catalog } = createRuntime(config, new FolderStore(dir), log, Date.now, {
+const { app, local } = createRuntime(config, new FolderStore(dir), log, Date.now, {
   background: true,
   forcedWaitMs: 50,
 });
-await catalog.snapshot();
-const stop = watchFolder(dir, () => catalog.invalidate(), log);
+await local.sync();
+const stop = watchFolder(
+  dir,
+  () => {
+    local.invalidate();
+    void local.sync().catch(() => {});
+  },
+  log,
+);
 await new Promise((resolve) => setTimeout(resolve, 1_000));
 
 async function probe(ms: number): Promise<{ worst: number; stall: number }> {

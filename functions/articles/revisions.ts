@@ -12,12 +12,6 @@ export interface RevisionRecord {
   revised?: number;
 }
 
-/** Where revision records survive a restart (the local state file; on AWS, the manifest). */
-export interface RevisionLog {
-  get(key: string): RevisionRecord | undefined;
-  set(key: string, record: RevisionRecord): void;
-}
-
 /** A short, stable hash of a stored file's bytes: equal bytes, equal hash, whatever the store. */
 export function contentHash(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("base64url").slice(0, 22);
