@@ -2,6 +2,7 @@ import type { Hono } from "hono";
 import type { Config } from "./config.ts";
 import { createApp } from "./http/app.ts";
 import type { ServedLog } from "./http/served.ts";
+import type { BlobStore } from "./index/keys.ts";
 import { LocalIndex } from "./index/local.ts";
 import type { MemoryTable } from "./index/table.ts";
 import type { Logger } from "./log.ts";
@@ -17,8 +18,8 @@ export interface Runtime {
  * Wires config, store and logger into the local index and the HTTP app. `background`: timed
  * store checks run behind the current index (the local server, whose watcher reports changes);
  * `forcedWaitMs`: how long a request waits for a check the watcher forced. `served`: what the
- * adapter remembers of earlier answers (see http/served.ts). `table`: a cached index to start
- * from (see index/table-file.ts).
+ * adapter remembers of earlier answers (see http/served.ts). `table` and `blobs`: a saved index
+ * to start from (see index/table-cache.ts).
  */
 export function createRuntime(
   config: Config,
@@ -30,11 +31,13 @@ export function createRuntime(
     served,
     forcedWaitMs,
     table,
+    blobs,
   }: {
     background?: boolean;
     served?: ServedLog;
     forcedWaitMs?: number;
     table?: MemoryTable;
+    blobs?: BlobStore;
   } = {},
 ): Runtime {
   const local = new LocalIndex(store, {
@@ -46,6 +49,7 @@ export function createRuntime(
     preview: config.previewDrafts,
     ...(forcedWaitMs !== undefined ? { forcedWaitMs } : {}),
     ...(table ? { table } : {}),
+    ...(blobs ? { blobs } : {}),
   });
   const app = createApp({
     config,

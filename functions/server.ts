@@ -1,6 +1,10 @@
+import { dirname, join } from "node:path";
 import { type Http2Bindings, type HttpBindings, serve } from "@hono/node-server";
 import { type Config, loadConfig } from "./config.ts";
 import { ConfigError } from "./errors.ts";
+import { MemoryTable } from "./index/table.ts";
+import { indexFingerprint, TableCache } from "./index/table-cache.ts";
+import { LocalBlobs } from "./index/table-file.ts";
 import { jsonLogger } from "./log.ts";
 import { createRuntime } from "./runtime.ts";
 import { openStore } from "./storage/open.ts";
@@ -9,7 +13,7 @@ import { watchFolder } from "./storage/watch.ts";
 import { indexNotifier } from "./websub/notify.ts";
 
 /** Local adapter: the same app on Node's HTTP server, reloading content when files change. */
-function main(): void {
+async function main(): Promise<void> {
   const log = jsonLogger();
   let config: Config;
   try {
@@ -25,13 +29,30 @@ function main(): void {
   // Timed checks in the background: a request never waits for a folder scan (seconds at
   // 100,000 files). A request waits at most 50 ms for a check the watcher forced (a small change
   // shows at once; thousands of changed files never hold a request up).
-  // Survives restarts: when each feed's bytes were first served.
+  // Survives restarts: when each feed's bytes were first served, and the compiled index (a
+  // restart compiles only what changed, and keeps each edit's date).
   const state = new StateFile(config.stateFile, log);
+  let busy = () => false;
+  const table = new MemoryTable();
+  const blobs = new LocalBlobs();
+  const cache = new TableCache({
+    path: join(dirname(config.stateFile), "index.bin"),
+    fingerprint: indexFingerprint({ siteUrl: config.siteUrl, preview: config.previewDrafts }),
+    log,
+    table,
+    blobs,
+    busy: () => busy(),
+  });
+  await cache.load();
   const { app, local } = createRuntime(config, store, log, Date.now, {
     background: true,
     forcedWaitMs: 50,
     served: state.served,
+    table,
+    blobs,
   });
+  busy = () => local.busy;
+  local.onChange(() => cache.changed());
   // With HUB_URL, the hub hears about every feed that changed: after the watcher reloads, and on
   // a timer for what no file event announces (a future-dated article going live, an S3 store).
   if (config.hubUrl)
@@ -79,18 +100,18 @@ function main(): void {
     });
   });
   // Load the articles now so the first request is already warm and problems show at start-up.
-  local
-    .sync()
-    .then(() => local.index.summary("site"))
-    .then(
-      () => log.info("articles loaded", { store: store.location }),
-      (error: Error) => log.error("articles could not be loaded yet", { reason: error.message }),
-    );
+  local.sync().then(
+    () => {
+      cache.changed();
+      log.info("articles loaded", { store: store.location });
+    },
+    (error: Error) => log.error("articles could not be loaded yet", { reason: error.message }),
+  );
   // Open keep-alive connections (or a request stuck on a bad file) must not keep a stopped
   // server alive: give in-flight requests a moment, then exit.
   const stop = () => {
     state.flush();
-    server.close(() => process.exit(0));
+    void cache.flush().finally(() => server.close(() => process.exit(0)));
     if ("closeIdleConnections" in server) server.closeIdleConnections();
     setTimeout(() => process.exit(0), 2_000).unref();
   };
@@ -98,4 +119,4 @@ function main(): void {
   process.on("SIGTERM", stop);
 }
 
-main();
+void main();

@@ -84,9 +84,9 @@ export function groupByScope(articles: ArticleMeta[]): Map<ScopeKey, ArticleMeta
     for (const person of article.authors)
       if (slugOf(person.name)) keys.add(`author#${slugOf(person.name)}`);
     for (const key of keys) {
-      let group = groups.get(key);
-      if (!group) groups.set(key, (group = []));
-      group.push(article);
+      const group = groups.get(key);
+      if (group) group.push(article);
+      else groups.set(key, [article]);
     }
   }
   return groups;

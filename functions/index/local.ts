@@ -12,7 +12,7 @@ import type { Logger } from "../log.ts";
 import type { ArticleStore } from "../storage/store.ts";
 import type { ApplyResult, ArticleIndex } from "./index.ts";
 import { type Compile, Indexing } from "./indexing.ts";
-import { MemoryBlobs } from "./keys.ts";
+import { type BlobStore, MemoryBlobs } from "./keys.ts";
 import { MemoryTable } from "./table.ts";
 import { Index } from "./write.ts";
 
@@ -37,8 +37,9 @@ export interface LocalIndexOptions {
   preview?: boolean;
   /** Compile steps (tests inject failing ones); default: the real ones. */
   steps?: CompileSteps;
-  /** The table to fill (a cache loaded from disk); default: an empty one. */
+  /** The table and blob store to fill (a cache loaded from disk); default: empty ones. */
   table?: MemoryTable;
+  blobs?: BlobStore;
 }
 
 /** After a failed check of the store, wait this long before trying again. */
@@ -51,7 +52,7 @@ export class LocalIndex {
   readonly table: MemoryTable;
   readonly #store: ArticleStore;
   readonly #indexing: Indexing;
-  readonly #o: Required<Omit<LocalIndexOptions, "steps" | "table">>;
+  readonly #o: Required<Omit<LocalIndexOptions, "steps" | "table" | "blobs">>;
   readonly #listeners: ((result: ApplyResult) => void)[] = [];
   #loaded = false;
   #nextCheck = 0;
@@ -63,7 +64,7 @@ export class LocalIndex {
   /** Preview: future-dated articles shown marked, by key → date (their mark goes at that time). */
   readonly #marked = new Map<string, number>();
 
-  constructor(store: ArticleStore, { steps, table, ...options }: LocalIndexOptions) {
+  constructor(store: ArticleStore, { steps, table, blobs, ...options }: LocalIndexOptions) {
     this.#store = store;
     this.#o = {
       now: Date.now,
@@ -74,7 +75,10 @@ export class LocalIndex {
     };
     this.table = table ?? new MemoryTable();
     const now = this.#o.now;
-    this.index = new Index(this.table, new MemoryBlobs(), { now, holdBack: !this.#o.preview });
+    this.index = new Index(this.table, blobs ?? new MemoryBlobs(), {
+      now,
+      holdBack: !this.#o.preview,
+    });
     const compile: Compile = (file, bytes, compileOptions) => {
       const result = compileArticle(file, bytes, compileOptions, ...(steps ? [steps] : []));
       if (!this.#o.preview) return result;
@@ -90,6 +94,11 @@ export class LocalIndex {
       log: this.#o.log,
       now,
     });
+  }
+
+  /** True while a check of the store is running (a save of the table should wait). */
+  get busy(): boolean {
+    return this.#refreshing !== undefined;
   }
 
   /** Forces the next sync() to check the store (the local file watcher calls this). */

@@ -1,17 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../functions/config.ts";
 import { renderAtom } from "../../functions/feeds/atom.ts";
-import { buildFeed, type Cursor, parseCursor } from "../../functions/feeds/build.ts";
+import { type Cursor, parseCursor } from "../../functions/feeds/build.ts";
 import { renderJson } from "../../functions/feeds/json.ts";
 import { renderRss } from "../../functions/feeds/rss.ts";
-import { type Scope, SITE_SCOPE, scopesFrom } from "../../functions/feeds/scopes.ts";
-import type { IndexView } from "../../functions/index/index.ts";
-import { LocalIndex } from "../../functions/index/local.ts";
-import { memoryLogger } from "../../functions/log.ts";
+import { type Scope, scopesFrom } from "../../functions/feeds/scopes.ts";
 import {
   articleFile,
   memoryStore,
-  meta,
   parseAtomFeed,
   parseRssFeed,
   wireFile,

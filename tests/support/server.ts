@@ -14,7 +14,6 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll } from "vitest";
-import type { ArticleMeta } from "../../functions/articles/article.ts";
 import { type Config, loadConfig } from "../../functions/config.ts";
 import { createApp } from "../../functions/http/app.ts";
 import type { IndexView } from "../../functions/index/index.ts";
