@@ -9,8 +9,9 @@
  *   npm run bench -- --quick        fewer iterations (a smoke run)
  *   npm run bench -- --sizes=100,1000 --no-bundle
  *   npm run bench -- --load         the 30 s autocannon load test instead (bench/load.ts)
- *   npm run bench -- --index-sizes=100,10000 --start-sizes=100,10000 --runs=3   (bench/index.ts,
- *                                   bench/local-start.ts; --runs also bench/lambda-cold.ts)
+ *   npm run bench -- --index-sizes=100,10000 --start-sizes=100,10000 --file-sizes=100,10000
+ *                   --runs=3        (bench/index.ts, bench/local-start.ts, bench/index-file.ts;
+ *                                   --runs also bench/lambda-cold.ts)
  *
  * Corpora are generated deterministically (seed 1) and cached under .tmp/corpus. Timings are of this machine and only comparable within one run.
  */
@@ -51,6 +52,7 @@ const { values: flags } = parseArgs({
     // Read by the issue 10 benchmarks imported at the end.
     "index-sizes": { type: "string" },
     "start-sizes": { type: "string" },
+    "file-sizes": { type: "string" },
     runs: { type: "string" },
   },
 });
@@ -450,10 +452,12 @@ if (bundleLines.length) console.log(`\n${bundleLines.join("\n")}`);
 // Issue 10, each figure beside its target (--full: at 100,000 articles too): the index's cost
 // of one article change and of a page (bench/index.ts); the synthesized feed and indexer bundles
 // in fresh processes against dynalite and s3rver (bench/lambda-cold.ts); npm start's first
-// /feed.xml, cold and with its saved index (bench/local-start.ts).
+// /feed.xml, cold and with its saved index (bench/local-start.ts), and that start's parts
+// (list, compile + index, save, load, reconcile: bench/index-file.ts).
 await import("./index.ts");
 await import("./lambda-warm.ts");
 await import("./lambda-cold.ts");
+await import("./index-file.ts");
 await import("./local-start.ts");
 console.log(`\nTargets\n${verdicts.map((v) => `  ${v}`).join("\n")}`);
 console.log(`(load average at the end: ${load()})`);
