@@ -3,8 +3,14 @@ import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "../log.ts";
-import type { MemoryTable } from "./table.ts";
-import { FORMAT_VERSION, type LocalBlobs, loadTable, saveTable } from "./table-file.ts";
+import { MemoryTable } from "./table.ts";
+import {
+  FORMAT_VERSION,
+  type LoadedTable,
+  LocalBlobs,
+  loadTable,
+  saveTable,
+} from "./table-file.ts";
 
 export interface TableCacheOptions {
   /** The file, e.g. `.dateline/index-v1.bin`. */
@@ -12,9 +18,9 @@ export interface TableCacheOptions {
   /** indexFingerprint(...) of everything the index's contents depend on. */
   fingerprint: string;
   log: Logger;
-  /** The local index's table and blobs: filled by load(), saved from. */
-  table: MemoryTable;
-  blobs: LocalBlobs;
+  /** The local index's table and blobs, filled by load() and saved from (default: new ones). */
+  table?: MemoryTable;
+  blobs?: LocalBlobs;
   /** Quiet time after the last change before a save (ms). Default 2,000. */
   delayMs?: number;
   /** True while an index write is in flight: a save then waits for the next quiet moment. */
@@ -66,16 +72,23 @@ export class TableCache {
   #failed = false;
 
   constructor(options: TableCacheOptions) {
-    this.#o = { delayMs: 2_000, busy: () => false, ...options };
+    this.#o = {
+      delayMs: 2_000,
+      busy: () => false,
+      table: new MemoryTable(),
+      blobs: new LocalBlobs(),
+      ...options,
+    };
   }
 
   /**
-   * Fills the (empty) table and blobs from the file when it is usable; true if it was. Call it
-   * once, before the first reconciliation.
+   * The table and blobs, filled from the file when it is usable (`fromFile`), else empty. Call
+   * it once, before the first reconciliation.
    */
-  async load(): Promise<boolean> {
+  async load(): Promise<LoadedTable & { fromFile: boolean }> {
     const { path, fingerprint, log, table, blobs } = this.#o;
-    return (await loadTable(path, fingerprint, log, { table, blobs })) !== undefined;
+    const loaded = await loadTable(path, fingerprint, log, { table, blobs });
+    return { table, blobs, fromFile: loaded !== undefined };
   }
 
   /** The index changed (call after a sync or apply resolved): save once things are quiet. */

@@ -219,16 +219,16 @@ describe("TableCache", () => {
     const path = join(temp(), "state", "index.bin");
     const first = { ...fresh(), path, fingerprint: FINGERPRINT, log: memoryLogger() };
     const cache = new TableCache(first);
-    expect(await cache.load()).toBe(false);
+    expect(await cache.load()).toEqual({ ...fresh(), fromFile: false });
     await new Index(first.table, first.blobs, { now: () => NOW }).apply(put(compiled("a.md")));
     cache.changed();
     await cache.flush();
     const second = { ...fresh(), path, fingerprint: FINGERPRINT, log: memoryLogger() };
-    expect(await new TableCache(second).load()).toBe(true);
+    expect((await new TableCache(second).load()).fromFile).toBe(true);
     expect(sorted(second.table)).toEqual(sorted(first.table));
     // Another fingerprint (SITE_URL changed): the table stays empty, to be rebuilt.
     const third = { ...fresh(), path, fingerprint: "other", log: memoryLogger() };
-    expect(await new TableCache(third).load()).toBe(false);
+    expect((await new TableCache(third).load()).fromFile).toBe(false);
     expect([...third.table.items()]).toEqual([]);
   });
 
@@ -236,17 +236,14 @@ describe("TableCache", () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
     const path = join(temp(), "index.bin");
     let busy = true;
-    const { table, blobs } = fresh();
     const cache = new TableCache({
       path,
       fingerprint: FINGERPRINT,
       log: memoryLogger(),
-      table,
-      blobs,
       delayMs: 1_000,
       busy: () => busy,
     });
-    await cache.load();
+    const { table } = await cache.load(); // its own, new table
     await table.write({ put: { pk: "T", sk: "one" } });
     cache.changed();
     vi.advanceTimersByTime(999);
