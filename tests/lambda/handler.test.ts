@@ -1,36 +1,60 @@
+/**
+ * The feed Lambda entry (functions/handlers/feed.ts) on API Gateway v2 / Function URL events,
+ * over a real index: the sample content and the hard cases in s3rver, indexed into dynalite by
+ * the indexer's own wiring, then read by the handler as its environment wires it.
+ */
+import { readdir, readFile } from "node:fs/promises";
+import { join, relative } from "node:path";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { type ContentDir, contentDir, HARD_CASES, SITE } from "../support/server.ts";
-import { type EventOptions, httpEvent, lambdaContext } from "./events.ts";
+import { indexerFromEnv } from "../../functions/handlers/indexer.ts";
+import { handleIndexerEvent } from "../../functions/handlers/indexer-batch.ts";
+import { type Dynalite, startDynalite } from "../support/dynalite.ts";
+import { type FaultProxy, startFaultProxy } from "../support/fault-proxy.ts";
+import { sqsEvent } from "../support/s3-events.ts";
+import { type S3rver, startS3rver } from "../support/s3rver.ts";
+import { HARD_CASES, SAMPLE_CONTENT, SITE } from "../support/server.ts";
+import { type EventOptions, httpEvent } from "./events.ts";
 
-type Handler = typeof import("../../functions/lambda.ts")["handler"];
+type Handler = typeof import("../../functions/handlers/feed.ts")["handler"];
 
+const TABLE = "feed-handler";
+const PREFIX = "articles/";
 const ENV_KEYS = [
-  "CONTENT_DIR",
   "SITE_URL",
-  "CONTENT_BUCKET",
   "SITE_URL_PARAMETER",
+  "CONTENT_BUCKET",
+  "CONTENT_PREFIX",
+  "INDEX_TABLE",
+  "PREVIEW_DRAFTS",
   "FEED_LIMIT",
   "AWS_REGION",
+  "AWS_ENDPOINT_URL_S3",
+  "AWS_ENDPOINT_URL_DYNAMODB",
   "AWS_ENDPOINT_URL_SSM",
   "AWS_ACCESS_KEY_ID",
   "AWS_SECRET_ACCESS_KEY",
-  "AWS_MAX_ATTEMPTS",
 ];
 const saved = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
 
-/** lambda.ts keeps its cold start in a module variable: every environment needs a fresh import. */
+let s3: S3rver;
+let db: Dynalite;
+let dynamoProxy: FaultProxy;
+/** The environment the stack gives the feed function, on these servers. */
+let baseEnv: Record<string, string>;
+
+/** The handler keeps its cold start in a module variable: every environment needs a fresh import. */
 async function freshHandler(env: Record<string, string | undefined>): Promise<Handler> {
   for (const key of ENV_KEYS) delete process.env[key];
   for (const [key, value] of Object.entries(env)) if (value !== undefined) process.env[key] = value;
   vi.resetModules();
-  return (await import("../../functions/lambda.ts")).handler;
+  return (await import("../../functions/handlers/feed.ts")).handler;
 }
 
 async function invoke(handler: Handler, options: EventOptions | APIGatewayProxyEventV2) {
   const event = "rawPath" in options ? options : httpEvent(options);
-  return (await handler(event, lambdaContext())) as APIGatewayProxyStructuredResultV2 & {
+  return (await handler(event)) as APIGatewayProxyStructuredResultV2 & {
     headers: Record<string, string>;
     body: string;
     statusCode: number;
@@ -44,14 +68,43 @@ function bodyBytes(result: { body?: string; isBase64Encoded?: boolean }): Buffer
     : Buffer.from(result.body ?? "", "utf8");
 }
 
-let content: ContentDir;
+/** The repository's sample articles plus the hard cases, as keys below the prefix. */
+async function articles(): Promise<[string, string][]> {
+  const entries = await readdir(SAMPLE_CONTENT, { recursive: true, withFileTypes: true });
+  const sample = await Promise.all(
+    entries
+      .filter((e) => e.isFile() && !e.name.startsWith("."))
+      .map(async (e) => {
+        const path = join(e.parentPath, e.name);
+        return [relative(SAMPLE_CONTENT, path), await readFile(path, "utf8")] as [string, string];
+      }),
+  );
+  return [...sample, ...Object.entries(HARD_CASES)];
+}
+
 let handler: Handler;
 
 beforeAll(async () => {
-  content = await contentDir({ files: HARD_CASES });
   vi.spyOn(console, "log").mockImplementation(() => {});
   vi.spyOn(console, "error").mockImplementation(() => {});
-  handler = await freshHandler({ CONTENT_DIR: content.dir, SITE_URL: SITE });
+  [s3, db] = await Promise.all([startS3rver(), startDynalite()]);
+  dynamoProxy = await startFaultProxy(Number(new URL(db.endpoint).port));
+  await db.table(TABLE);
+  await s3.putMany((await articles()).map(([key, text]) => [`${PREFIX}${key}`, text]));
+  baseEnv = {
+    ...s3.env,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamoProxy.endpoint,
+    SITE_URL: SITE,
+    CONTENT_BUCKET: s3.bucket,
+    CONTENT_PREFIX: PREFIX,
+    INDEX_TABLE: TABLE,
+  };
+  // The signed clients read credentials where Lambda puts them: the process environment.
+  handler = await freshHandler(baseEnv);
+  const indexer = await indexerFromEnv(baseEnv);
+  expect(await handleIndexerEvent(sqsEvent([{ rebuild: true }]), indexer)).toEqual({
+    batchItemFailures: [],
+  });
 });
 afterAll(async () => {
   for (const [key, value] of Object.entries(saved)) {
@@ -59,7 +112,7 @@ afterAll(async () => {
     else process.env[key] = value;
   }
   vi.restoreAllMocks();
-  await content.dispose();
+  await Promise.all([s3?.dispose(), db?.stop(), dynamoProxy?.close()]);
 });
 
 describe("Lambda handler with API Gateway v2 events", () => {
@@ -270,7 +323,7 @@ describe("Lambda handler with malformed events: 400, no-store, never a 500 or a 
     ],
     ["a numeric body", { ...get, body: 42 }],
   ])("%s", async (_name, event) => {
-    const result = (await handler(event as never, lambdaContext())) as {
+    const result = (await handler(event as never)) as {
       statusCode: number;
       headers: Record<string, string>;
       body: string;
@@ -291,50 +344,74 @@ describe("Lambda handler with malformed events: 400, no-store, never a 500 or a 
 describe("Lambda cold starts", () => {
   afterEach(() => {
     vi.mocked(console.error).mockClear();
+    dynamoProxy.decide = () => "forward";
   });
 
-  it("store down at cold start → 503 with Retry-After and a short message, no stack", async () => {
-    const down = await freshHandler({ CONTENT_DIR: `${content.dir}/missing`, SITE_URL: SITE });
+  const logged = () => vi.mocked(console.error).mock.calls.map((c) => String(c[0]));
+
+  it("the index unreachable at cold start → 503 with Retry-After and a short message, no stack", async () => {
+    const down = await freshHandler({
+      ...baseEnv,
+      AWS_ENDPOINT_URL_DYNAMODB: "http://127.0.0.1:9",
+    });
     const result = await invoke(down, { path: "/feed.xml" });
     expect(result.statusCode).toBe(503);
     expect(Number(result.headers["retry-after"])).toBeGreaterThan(0);
     expect(result.body).toBe("Service temporarily unavailable\n");
   });
 
+  it("the index throttling at cold start → 503; once it answers, the feed", async () => {
+    const throttled = await freshHandler(baseEnv);
+    dynamoProxy.decide = () => ({
+      kind: "respond",
+      status: 400,
+      headers: { "content-type": "application/x-amz-json-1.0" },
+      body: JSON.stringify({
+        __type: "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
+        message: "injected by the fault proxy",
+      }),
+    });
+    const result = await invoke(throttled, { path: "/feed.xml" });
+    expect(result.statusCode).toBe(503);
+    expect(Number(result.headers["retry-after"])).toBeGreaterThan(0);
+    dynamoProxy.decide = () => "forward";
+    expect((await invoke(throttled, { path: "/feed.xml" })).statusCode).toBe(200);
+  });
+
   it("a bad configuration answers 500 without details, logs why, and is retried on the next event", async () => {
-    const bad = await freshHandler({ CONTENT_DIR: content.dir, SITE_URL: "not a url" });
+    const bad = await freshHandler({ ...baseEnv, SITE_URL: "not a url" });
     const result = await invoke(bad, { path: "/feed.xml" });
     expect(result.statusCode).toBe(500);
     expect(result.body).toBe("Internal server error\n");
     expect(result.body).not.toContain("SITE_URL");
-    const logged = vi.mocked(console.error).mock.calls.map((c) => String(c[0]));
-    expect(
-      logged.some((line) => line.includes("cold start failed") && line.includes("SITE_URL")),
-    ).toBe(true);
+    expect(logged().some((l) => l.includes("cold start failed") && l.includes("SITE_URL"))).toBe(
+      true,
+    );
 
     process.env.SITE_URL = SITE;
     const retried = await invoke(bad, { path: "/feed.xml" });
     expect(retried.statusCode).toBe(200);
   });
 
-  it("without SITE_URL (or its SSM parameter) refuses to serve localhost links", async () => {
-    const unset = await freshHandler({ CONTENT_DIR: content.dir });
+  it.each([
+    ["SITE_URL (or its SSM parameter)", { SITE_URL: undefined }, "SITE_URL_PARAMETER"],
+    ["INDEX_TABLE", { INDEX_TABLE: undefined }, "INDEX_TABLE"],
+    ["CONTENT_BUCKET", { CONTENT_BUCKET: undefined }, "CONTENT_BUCKET"],
+    ["PREVIEW_DRAFTS refused", { PREVIEW_DRAFTS: "1" }, "PREVIEW_DRAFTS is for local preview only"],
+  ])("without %s: 500, and the log says why", async (_name, change, reason) => {
+    const unset = await freshHandler({ ...baseEnv, ...change });
     const result = await invoke(unset, { path: "/feed.xml" });
     expect(result.statusCode).toBe(500);
     expect(result.body).toBe("Internal server error\n");
-    const logged = vi.mocked(console.error).mock.calls.map((c) => String(c[0]));
-    expect(logged.some((line) => line.includes("SITE_URL_PARAMETER"))).toBe(true);
+    expect(logged().some((line) => line.includes(reason))).toBe(true);
   });
 
   it("an unreachable SSM parameter → 503 (retryable), not an invocation error", async () => {
     const ssm = await freshHandler({
-      CONTENT_DIR: content.dir,
+      ...baseEnv,
+      SITE_URL: undefined,
       SITE_URL_PARAMETER: "/dateline/site-url",
-      AWS_REGION: "eu-west-1",
       AWS_ENDPOINT_URL_SSM: "http://127.0.0.1:9",
-      AWS_ACCESS_KEY_ID: "test",
-      AWS_SECRET_ACCESS_KEY: "test",
-      AWS_MAX_ATTEMPTS: "1",
     });
     const result = await invoke(ssm, { path: "/feed.xml" });
     expect(result.statusCode).toBe(503);
