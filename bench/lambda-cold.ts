@@ -10,21 +10,20 @@
  *
  *   npx tsx bench/lambda-cold.ts [--full] [--out <existing cdk.out>] [--runs 7]
  */
-import { readFileSync, statSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import { bundleFor } from "../tests/deploy/bundles.ts";
 import {
-  DEPLOY_CONTEXT,
   type LambdaHost,
   linkNodeModules,
   locate,
   startLambdaHost,
-  synthesize,
 } from "../tests/deploy/support.ts";
+import { sharedSynth } from "../tests/deploy/synth-cache.ts";
 import { articleFile } from "../tests/fixtures/articles.ts";
 import { startDynalite } from "../tests/support/dynalite.ts";
 import { startFaultProxy } from "../tests/support/fault-proxy.ts";
@@ -52,12 +51,13 @@ const line = (what: string, value: string, target: string, ok: boolean) =>
   console.log(`  ${what.padEnd(46)} ${value.padStart(10)}  [target ${target}] ${verdict(ok)}`);
 
 const scratch = await mkdtemp(join(tmpdir(), "dateline-bench-lambda-"));
-const synth = args.out
-  ? await locate(String(args.out))
-  : await synthesize(join(scratch, "cdk.out"), DEPLOY_CONTEXT);
+// The stack's own synthesis (shared with the deploy tests when the sources are the same).
+const synth = args.out ? await locate(String(args.out)) : await sharedSynth();
 await linkNodeModules(synth.outDir);
 const feed = await bundleFor(synth.feedFunction, "functions/handlers/feed.ts", scratch);
 const indexer = await bundleFor(synth.indexerFunction, "functions/handlers/indexer.ts", scratch);
+if (feed.origin !== "synthesized")
+  throw new Error(`the stack's feed function is not built from functions/handlers/feed.ts`);
 
 const [db, s3] = await Promise.all([startDynalite(), startS3rver()]);
 const counter = await startFaultProxy(Number(new URL(db.endpoint).port));
@@ -84,6 +84,30 @@ console.log(
   `  (gzip -9: ${(gzipSync(readFileSync(feed.file), { level: 9 }).byteLength / 1024).toFixed(1)} KB)`,
 );
 
+/**
+ * Bare node: the same host importing a module that only exports a handler, and invoking it,
+ * with the feed function's NODE_OPTIONS: what the targets count from ("over bare node").
+ */
+async function bareNode(): Promise<{ importMs: number; firstMs: number }> {
+  const file = join(scratch, "bare", "index.mjs");
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, "export const handler = async () => ({ statusCode: 200, body: '' });\n");
+  const imports: number[] = [];
+  const firsts: number[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    const host = await startLambdaHost(file, "handler", { NODE_OPTIONS: "--enable-source-maps" });
+    const first = await host.invoke({ path: "/feed.xml" });
+    imports.push(host.importMs);
+    firsts.push(host.importMs + first.ms);
+    await host.dispose();
+  }
+  return { importMs: median(imports), firstMs: median(firsts) };
+}
+const bare = await bareNode();
+console.log(
+  `  bare node in the same host: import ${ms(bare.importMs)}, import + first answer ${ms(bare.firstMs)} (subtracted below)`,
+);
+
 const firstFeed = new Map<number, number>();
 const indexerCost = new Map<number, number>();
 try {
@@ -104,13 +128,13 @@ try {
       host = await startLambdaHost(feed.file, feed.exportName, env);
       const first = await host.invoke({ path: "/feed.xml" });
       if (first.statusCode !== 200) throw new Error(`/feed.xml: ${first.statusCode} ${first.body}`);
-      imports.push(host.importMs);
-      firsts.push(host.importMs + first.ms);
+      imports.push(host.importMs - bare.importMs);
+      firsts.push(host.importMs + first.ms - bare.firstMs);
     }
     if (!host) throw new Error("no host");
     if (size === SIZES[0])
       line(
-        "feed bundle import (fresh process)",
+        "feed bundle import over bare node",
         ms(median(imports)),
         "≤ 25 ms",
         median(imports) <= 25,
@@ -119,7 +143,7 @@ try {
     firstFeed.set(size, cold);
     const small = firstFeed.get(SIZES[0] ?? 100) ?? cold;
     line(
-      `import + first /feed.xml at ${size}`,
+      `import + first /feed.xml over bare node at ${size}`,
       ms(cold),
       size === SIZES[0] ? "≤ 60 ms" : `≤ 1.3 × ${ms(small)}`,
       size === SIZES[0] ? cold <= 60 : cold <= 1.3 * small,

@@ -10,19 +10,6 @@ export const CONTENT_PREFIX = "articles/";
  * (`compiled/<sha256>.html`, content-addressed): written by the indexer, read by the feed function.
  */
 export const COMPILED_PREFIX = "compiled/";
-/**
- * The article manifest of the design before the DynamoDB index. The current entry points
- * (functions/lambda.ts, functions/indexer.ts) still read and write it, so the stack keeps its
- * grants until the entry points move to functions/handlers/ (issue 10); then it goes.
- */
-export const LEGACY_MANIFEST_KEY = "index/manifest.json.gz";
-/** Where the index design's entry points live; an entry elsewhere is a pre-index one. */
-export const HANDLERS_DIR = "functions/handlers/";
-
-/** Whether `entry` (relative to the repository root) reads the manifest instead of the index. */
-export function isLegacyEntry(entry: string): boolean {
-  return !entry.startsWith(HANDLERS_DIR);
-}
 /** Where CloudFront's standard logs go in the log bucket (read by the subscriber count). */
 export const CLOUDFRONT_LOG_PREFIX = "cloudfront/";
 /** Seconds between the feed function's cheap checks of the index for changes. */

@@ -3,12 +3,7 @@ import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
 import type { Bucket } from "aws-cdk-lib/aws-s3";
 import type { Construct } from "constructs";
 import { OperatorAlarms } from "./alarms.ts";
-import {
-  CLOUDFRONT_LOG_PREFIX,
-  CONTENT_PREFIX,
-  isLegacyEntry,
-  WEBSUB_DELAY_SECONDS,
-} from "./constants.ts";
+import { CLOUDFRONT_LOG_PREFIX, CONTENT_PREFIX, WEBSUB_DELAY_SECONDS } from "./constants.ts";
 import { FeedSite } from "./constructs/feed.ts";
 import { BUNDLING } from "./constructs/function.ts";
 import { ArticleIndexTable } from "./constructs/index-table.ts";
@@ -27,13 +22,9 @@ export {
   WEBSUB_DELAY_SECONDS,
 } from "./constants.ts";
 
-/**
- * The Lambda entry modules (relative to the repository root): thin adapters side by side. The
- * feed entry moves to functions/handlers/ with the index design; until then it keeps the
- * manifest's wiring.
- */
+/** The Lambda entry modules (relative to the repository root): thin adapters side by side. */
 export const ENTRIES = {
-  feed: "functions/lambda.ts",
+  feed: "functions/handlers/feed.ts",
   indexer: "functions/handlers/indexer.ts",
   websub: "functions/handlers/websub.ts",
 } as const;
@@ -76,7 +67,6 @@ export class DatelineStack extends Stack {
       index: this.index,
       siteUrl,
       entry: ENTRIES.feed,
-      legacyManifest: isLegacyEntry(ENTRIES.feed),
     });
     this.siteUrl = siteUrl.publish(this.feed.distribution);
 

@@ -21,7 +21,6 @@ import {
   CLOUDFRONT_LOG_PREFIX,
   COMPILED_PREFIX,
   CONTENT_PREFIX,
-  LEGACY_MANIFEST_KEY,
   REVALIDATE_SECONDS,
 } from "../constants.ts";
 import { grantObjectRead } from "../grants.ts";
@@ -39,11 +38,6 @@ export interface FeedSiteProps {
   siteUrl: SiteUrl;
   /** The feed function's entry module, relative to the repository root. */
   entry: string;
-  /**
-   * The entry is the one before functions/handlers/feed.ts: it lists and reads articles/ and
-   * the manifest itself, instead of the index and compiled/.
-   */
-  legacyManifest?: boolean;
 }
 
 /**
@@ -58,7 +52,6 @@ export class FeedSite extends Construct {
   constructor(scope: Construct, id: string, props: FeedSiteProps) {
     super(scope, id);
     const { settings, bucket, index, siteUrl } = props;
-    const legacy = props.legacyManifest === true;
 
     this.function = new DatelineFunction(this, "Function", {
       entry: props.entry,
@@ -73,9 +66,7 @@ export class FeedSite extends Construct {
       // feeds, or 503 when cold) before Lambda would cut it off.
       timeout: Duration.seconds(10),
       environment: {
-        ...(legacy
-          ? { CONTENT_MANIFEST: LEGACY_MANIFEST_KEY }
-          : { INDEX_TABLE: index.table.tableName }),
+        INDEX_TABLE: index.table.tableName,
         CONTENT_BUCKET: bucket.bucketName,
         CONTENT_PREFIX,
         SITE_TITLE: settings.siteTitle,
@@ -98,21 +89,13 @@ export class FeedSite extends Construct {
     });
     const role = this.function.executionRole;
     const objects = `Resource::<${logicalIdOf(bucket)}.Arn>`;
-    if (legacy) {
-      grantObjectRead(role, bucket, "Articles", [`${CONTENT_PREFIX}*`, LEGACY_MANIFEST_KEY]);
-      Validations.of(role).acknowledge({
-        id: `AwsSolutions-IAM5[${objects}/${CONTENT_PREFIX}*]`,
-        reason: `The pre-index feed entry reads every article and nothing else: s3:GetObject is limited to keys under ${CONTENT_PREFIX} (plus the one manifest object, named exactly).`,
-      });
-    } else {
-      // Read only: the index (GetItem, Query) and compiled bodies; nothing under articles/.
-      index.grantRead(role);
-      grantObjectRead(role, bucket, "Compiled", [`${COMPILED_PREFIX}*`]);
-      Validations.of(role).acknowledge({
-        id: `AwsSolutions-IAM5[${objects}/${COMPILED_PREFIX}*]`,
-        reason: `Compiled bodies are content-addressed (${COMPILED_PREFIX}<sha256>.html), named at write time: the feed function may read keys under ${COMPILED_PREFIX} and nothing else in the bucket.`,
-      });
-    }
+    // Read only: the index (GetItem, Query) and compiled bodies; nothing under articles/.
+    index.grantRead(role);
+    grantObjectRead(role, bucket, "Compiled", [`${COMPILED_PREFIX}*`]);
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[${objects}/${COMPILED_PREFIX}*]`,
+      reason: `Compiled bodies are content-addressed (${COMPILED_PREFIX}<sha256>.html), named at write time: the feed function may read keys under ${COMPILED_PREFIX} and nothing else in the bucket.`,
+    });
     siteUrl.grantRead(role);
 
     // Reached only through CloudFront: the URL takes SigV4-signed requests only, and the

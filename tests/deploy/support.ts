@@ -51,7 +51,7 @@ export interface Synthesized {
   resources: Record<string, Resource>;
   /** The function behind the Function URL (CloudFront's origin). */
   feedFunction: FunctionArtifact;
-  /** The function fed by the article-event queue (keeps the manifest current), if any. */
+  /** The function fed by the article-event queue (keeps the index current), if any. */
   indexerFunction: FunctionArtifact | undefined;
   /** The WebSub publisher (only with dateline:hubUrl). */
   websubFunction: FunctionArtifact | undefined;

@@ -22,6 +22,19 @@ import {
 const INPUTS = ["infra", "functions", "content", "cdk.json", "package-lock.json", "tsconfig.json"];
 /** Longer than any synth; a lock older than this was left by a killed process. */
 const STALE_LOCK_MS = 240_000;
+/** Assemblies not rebuilt for this long belong to sources long changed (25 MB each). */
+const OLD_ASSEMBLY_MS = 3 * 3_600_000;
+
+/** Removes assemblies of this cache older than OLD_ASSEMBLY_MS (never the one in use). */
+async function removeOld(keep: string): Promise<void> {
+  const names = await readdir(tmpdir()).catch(() => [] as string[]);
+  for (const name of names) {
+    const path = join(tmpdir(), name);
+    if (!/^dateline-synth-[0-9a-f]+$/.test(name) || path === keep) continue;
+    const { mtimeMs } = await stat(path).catch(() => ({ mtimeMs: Date.now() }));
+    if (Date.now() - mtimeMs > OLD_ASSEMBLY_MS) await rm(path, { recursive: true, force: true });
+  }
+}
 
 async function filesUnder(path: string): Promise<string[]> {
   if (!existsSync(path)) return [];
@@ -66,6 +79,7 @@ export async function sharedSynth(
       await synthesize(building, context);
       await linkNodeModules(building);
       await rename(building, dir);
+      await removeOld(dir);
     } finally {
       await rm(lock, { recursive: true, force: true });
     }

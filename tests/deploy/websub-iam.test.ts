@@ -235,7 +235,12 @@ describe("every AWS call the bundles made, proven allowed", () => {
     // article's read (404: the indexer may list what it reads), the announcement, the
     // invalidation and its status.
     expect(calls.indexer.some((r) => r.path.includes("/articles/") && r.status === 404)).toBe(true);
-    expect(seen("feed")).toEqual(expect.arrayContaining(["ssm:GetParameter"]));
+    expect(seen("feed")).toEqual(
+      expect.arrayContaining(["ssm:GetParameter", "dynamodb:GetItem", "dynamodb:Query"]),
+    );
+    // The feed function only reads: no write, no Scan, nothing under articles/.
+    expect(seen("feed").filter((a) => /Put|Update|Delete|Write|Scan|Batch/.test(a))).toEqual([]);
+    expect(calls.feed.filter((r) => r.path.includes("/articles/"))).toEqual([]);
     expect(seen("indexer")).toEqual(expect.arrayContaining(["ssm:GetParameter"]));
     expect(seen("indexer")).toEqual(
       expect.arrayContaining([
@@ -265,6 +270,8 @@ describe("every AWS call the bundles made, proven allowed", () => {
     expect(noList.join("\n")).toMatch(/s3:ListBucket/);
     const noInvalidation = await without("websub", "InvalidateFeeds");
     expect(noInvalidation.some((d) => d.includes("cloudfront:CreateInvalidation"))).toBe(true);
+    const noRead = await without("feed", "ReadIndex");
+    expect(noRead.some((d) => d.startsWith("ImplicitlyDenied: dynamodb:Query"))).toBe(true);
     const noSiteUrl = await without("feed", "ReadSiteUrl");
     expect(noSiteUrl.some((d) => d.includes("ssm:GetParameter"))).toBe(true);
   });

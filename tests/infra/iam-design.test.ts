@@ -5,7 +5,7 @@
  * synthesized role policies, resolved into a fake account. Allowed: what CONTRACT.md §3 lists.
  * Denied: the feed function writing the index or reading articles/, the indexer writing
  * articles/, schedules outside the group, the release role passed to anything but Scheduler.
- * Recording the synthesized bundles' own calls is tests/deploy's (once the stack switches).
+ * Recording the synthesized bundles' own calls is tests/deploy/websub-iam.test.ts's.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { Resolver } from "../support/cfn-resolve.ts";
@@ -16,17 +16,14 @@ import {
   type RecordedRequest,
   type Service,
 } from "../support/iam-proof.ts";
-import { indexDesignStack, Synth } from "./support.ts";
+import { Synth } from "./support.ts";
 
 let synth: Synth;
 let proof: IamProof;
 let resolver: Resolver;
 
 beforeAll(() => {
-  synth = new Synth(
-    { "dateline:hubUrl": "https://hub.example.org/websub" },
-    { build: indexDesignStack },
-  );
+  synth = new Synth({ "dateline:hubUrl": "https://hub.example.org/websub" });
   resolver = new Resolver(synth.resources, { stackName: "Dateline" });
   proof = new IamProof(synth.resources, resolver);
 });

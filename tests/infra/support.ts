@@ -1,16 +1,9 @@
 import { readFileSync } from "node:fs";
-import { App, Duration, Stack, Validations } from "aws-cdk-lib";
+import { App, type Stack, Validations } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { AwsSolutionsChecks } from "cdk-nag";
 import type { IConstruct } from "constructs";
-import { FeedSite } from "../../infra/constructs/feed.ts";
-import { ArticleIndexTable } from "../../infra/constructs/index-table.ts";
-import { Indexer } from "../../infra/constructs/indexer.ts";
-import { SiteUrl } from "../../infra/constructs/site-url.ts";
-import { ContentStorage } from "../../infra/constructs/storage.ts";
-import { WebSubPublisher } from "../../infra/constructs/websub.ts";
-import { settingsFromContext } from "../../infra/settings.ts";
-import { buildDatelineStack, ENTRIES } from "../../infra/stack.ts";
+import { buildDatelineStack } from "../../infra/stack.ts";
 
 /** The "context" block of the repository's cdk.json: `new App()` does not read cdk.json itself. */
 export function cdkJsonContext(): Record<string, unknown> {
@@ -157,44 +150,3 @@ export const arnOf = (id: string) => ({ "Fn::GetAtt": [id, "Arn"] });
 export const objectArn = (bucket: string, key: string) => ({
   "Fn::Join": ["", [arnOf(bucket), `/${key}`]],
 });
-
-/** The stack's entries; the feed entry stands in until functions/handlers/feed.ts is its own. */
-export const INDEX_DESIGN_ENTRIES = ENTRIES;
-
-/**
- * The feed site and the indexer wired for the index design (legacyManifest: false), as the
- * stack wires them once their entries are functions/handlers/* (and the WebSub publisher with
- * dateline:hubUrl): what CONTRACT.md §3 asks of the template, testable before the stack
- * switches.
- */
-export function indexDesignStack(app: App): Stack {
-  const stack = new Stack(app, "Dateline");
-  const settings = settingsFromContext(app.node);
-  const storage = new ContentStorage(stack, "Storage");
-  const index = new ArticleIndexTable(stack, "Index");
-  const siteUrl = new SiteUrl(stack, undefined);
-  const common = { bucket: storage.bucket, index, siteUrl };
-  const feed = new FeedSite(stack, "Feed", {
-    ...common,
-    legacyManifest: false,
-    settings,
-    logBucket: storage.logBucket,
-    entry: INDEX_DESIGN_ENTRIES.feed,
-  });
-  const url = siteUrl.publish(feed.distribution);
-  const websub = settings.hubUrl
-    ? new WebSubPublisher(stack, "WebSub", {
-        hubUrl: settings.hubUrl,
-        siteUrl: url,
-        distribution: feed.distribution,
-        delay: Duration.seconds(90),
-        entry: INDEX_DESIGN_ENTRIES.websub,
-      })
-    : undefined;
-  new Indexer(stack, "Indexer", {
-    ...common,
-    entry: INDEX_DESIGN_ENTRIES.indexer,
-    ...(websub ? { websubQueue: websub.queue } : {}),
-  });
-  return stack;
-}

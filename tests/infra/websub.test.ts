@@ -1,6 +1,6 @@
 /**
  * The WebSub publisher in the stack (only with dateline:hubUrl): fed by a delay queue the indexer
- * writes to after each index (for now: manifest) write, allowed to invalidate this distribution and nothing else,
+ * writes to after each index write, allowed to invalidate this distribution and nothing else,
  * with a dead-letter queue; cdk-nag clean. Its bundle runs end to end in
  * tests/deploy/websub-iam.test.ts (the hub's fetch gets the new feed).
  */
