@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import type { ArticleMeta } from "../articles/article.ts";
 import { articleId } from "../articles/ids.ts";
+import { forEachLimit } from "../articles/order.ts";
 import type { ApplyResult, CompiledArticle } from "./index.ts";
 import { type BlobStore, CLAIMS, decodeEntry, encodeEntry, INLINE_HTML_BYTES } from "./keys.ts";
 import { type Claims, type Derived, MEMBER, NOTHING, ownerOf, plan } from "./plan.ts";
@@ -175,17 +176,4 @@ export function merge(results: ApplyResult[]): ApplyResult {
     pages: [...new Set(applied.flatMap((r) => r.pages))],
     ...(releases.length ? { releaseAt: Math.min(...releases) } : {}),
   };
-}
-
-export async function forEachLimit<T>(
-  items: T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++] as T);
-    }),
-  );
 }

@@ -1,3 +1,4 @@
+import { forEachLimit } from "../articles/order.ts";
 import type { ApplyResult, ArticleIndex, CompiledArticle, IndexChange, ScopeKey } from "./index.ts";
 import {
   ARTICLES,
@@ -14,7 +15,6 @@ import {
   baseMeta,
   contentHash,
   derivedOf,
-  forEachLimit,
   merge,
   planOf,
   readClaims,

@@ -7,8 +7,6 @@ import { describe, expect, it } from "vitest";
 import { type CompileSteps, DEFAULT_STEPS } from "../../functions/articles/compile.ts";
 import { renderIsolated } from "../../functions/feeds/isolate.ts";
 import { renderRss } from "../../functions/feeds/rss.ts";
-import { createApp } from "../../functions/http/app.ts";
-import { LocalIndex, type LocalIndexOptions } from "../../functions/index/local.ts";
 import { memoryLogger } from "../../functions/log.ts";
 import {
   articleFile,
@@ -17,7 +15,7 @@ import {
   type MemoryStore,
   memoryStore,
 } from "../fixtures/index.ts";
-import { testConfig } from "../support/server.ts";
+import { appFor } from "../support/server.ts";
 
 const NOW = Date.parse("2024-07-01T00:00:00Z");
 const ROUTES = [
@@ -32,24 +30,9 @@ const ROUTES = [
   "/opml.xml",
 ];
 
-/** The app over `files` as runtime.ts wires it, with local index options for the test. */
-function appOver(files: MemoryStore, options: Partial<LocalIndexOptions> = {}) {
-  const config = testConfig();
-  const log = memoryLogger();
-  const local = new LocalIndex(files, {
-    siteUrl: config.siteUrl,
-    revalidateMs: 60_000,
-    now: () => NOW,
-    log,
-    ...options,
-  });
-  const app = createApp({
-    config,
-    index: local.index,
-    log,
-    now: () => NOW,
-    sync: () => local.sync(),
-  });
+/** The app over `files` as runtime.ts wires it, with compile steps for the test. */
+function appOver(files: MemoryStore, { steps }: { steps?: CompileSteps } = {}) {
+  const { app, log, local } = appFor(files, { now: () => NOW, ...(steps ? { steps } : {}) });
   return { app, log, store: files, local };
 }
 

@@ -4,13 +4,10 @@
  */
 import { handle } from "hono/aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApp } from "../../functions/http/app.ts";
 import { lambdaHandler } from "../../functions/http/lambda-adapter.ts";
-import { LocalIndex } from "../../functions/index/local.ts";
-import { memoryLogger } from "../../functions/log.ts";
 import { FolderStore } from "../../functions/storage/folder.ts";
 import { type EventOptions, httpEvent, lambdaContext } from "../lambda/events.ts";
-import { type ContentDir, contentDir, HARD_CASES, testConfig } from "../support/server.ts";
+import { appFor, type ContentDir, contentDir, HARD_CASES } from "../support/server.ts";
 
 let content: ContentDir;
 let ours: ReturnType<typeof lambdaHandler>;
@@ -19,21 +16,7 @@ const NOW = Date.parse("2026-06-01T00:00:00Z");
 
 beforeAll(async () => {
   content = await contentDir({ files: HARD_CASES });
-  const config = testConfig();
-  const log = memoryLogger();
-  const local = new LocalIndex(new FolderStore(content.dir), {
-    siteUrl: config.siteUrl,
-    revalidateMs: 60_000,
-    log,
-    now: () => NOW,
-  });
-  const app = createApp({
-    config,
-    index: local.index,
-    log,
-    now: () => NOW,
-    sync: () => local.sync(),
-  });
+  const { app } = appFor(new FolderStore(content.dir), { now: () => NOW });
   ours = lambdaHandler(app);
   reference = handle(app);
 });

@@ -13,7 +13,9 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Hono } from "hono";
 import { afterAll, beforeAll } from "vitest";
+import type { CompileSteps } from "../../functions/articles/compile.ts";
 import { type Config, loadConfig } from "../../functions/config.ts";
 import { createApp } from "../../functions/http/app.ts";
 import type { IndexView } from "../../functions/index/index.ts";
@@ -205,6 +207,7 @@ export function countingIndex(view: IndexView): IndexView & { bodies: number } {
 
 export interface AppSite {
   readonly config: Config;
+  readonly app: Hono;
   readonly local: LocalIndex;
   /** The index as the app reads it, counting bodies read. */
   readonly index: ReturnType<typeof countingIndex>;
@@ -234,7 +237,11 @@ export function useHardCaseSite(): { readonly site: AppSite } {
 /** The app over `store`, in process, as runtime.ts wires it, with a counting index. */
 export function appFor(
   store: ArticleStore,
-  { env = {}, now = Date.now }: { env?: Record<string, string>; now?: () => number } = {},
+  {
+    env = {},
+    now = Date.now,
+    steps,
+  }: { env?: Record<string, string>; now?: () => number; steps?: CompileSteps } = {},
 ): AppSite {
   const config = testConfig(env);
   const log = memoryLogger();
@@ -244,12 +251,14 @@ export function appFor(
     log,
     now,
     preview: config.previewDrafts,
+    ...(steps ? { steps } : {}),
   });
   const index = countingIndex(local.index);
   const app = createApp({ config, index, log, now, sync: () => local.sync() });
   const request: AppSite["request"] = async (path, init = {}) =>
     app.request(path, { method: init.method ?? "GET", headers: init.headers ?? {} });
-  return { config, local, index, log, request, get: (path, headers) => request(path, { headers }) };
+  const get: AppSite["get"] = (path, headers) => request(path, { headers });
+  return { config, app, local, index, log, request, get };
 }
 
 /** A port that was free a moment ago (PORT must be 1–65535, so 0 cannot be passed). */
