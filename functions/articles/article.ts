@@ -38,7 +38,7 @@ export interface ArticleMeta {
   format: "markdown" | "wire";
   /** Hash of the stored file's bytes (set by whoever read them). */
   hash?: string;
-  /** When the content last changed without a newer `updated:` (see articles/revisions.ts). */
+  /** When the content last changed without a newer `updated:` (index/record.ts revisedOf). */
   revised?: Date;
 }
 
