@@ -393,18 +393,6 @@ if (r.statusCode !== 200) { console.error(JSON.stringify(r)); process.exit(1); }
   const variants: [string, Record<string, string>][] = [
     ["folder, 100 articles", { CONTENT_DIR: await corpusFolder(100), SITE_URL }],
   ];
-  // What the SDK costs by itself: the runtime's @aws-sdk/client-s3 is imported by every cold start.
-  {
-    const bare: number[] = [];
-    const sdk: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      bare.push(wall("", {}));
-      sdk.push(wall(`await import("@aws-sdk/client-s3");`, {}));
-    }
-    bundleLines.push(
-      `fresh process, import @aws-sdk/client-s3 alone: +${ms(median(sdk) - median(bare))} over bare node (part of every figure below)`,
-    );
-  }
   for (const [name, env] of variants) {
     const bare: number[] = [];
     const cold: number[] = [];

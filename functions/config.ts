@@ -23,7 +23,7 @@ export interface Config {
   /**
    * File where the local server keeps what must survive a restart (each article's content hash
    * and when it last changed, when each representation's bytes were first served). Lambda keeps
-   * these in the manifest and in memory instead.
+   * these in the index and in memory instead.
    */
   stateFile: string;
   /** Seconds between cheap checks of the store for new, changed or deleted articles. */
@@ -43,7 +43,7 @@ export interface Config {
   release?: { group: string; roleArn: string; queueArn: string };
   store:
     | { kind: "folder"; dir: string }
-    | { kind: "s3"; bucket: string; prefix: string; endpoint?: string; manifestKey?: string };
+    | { kind: "s3"; bucket: string; prefix: string; endpoint?: string };
 }
 
 const integer = (name: string, min: number, max: number) =>
@@ -173,15 +173,6 @@ const EnvSchema = v.object({
       ),
     ),
   ),
-  CONTENT_MANIFEST: v.optional(
-    v.pipe(
-      v.string(),
-      v.regex(
-        /^[^/].*[^/]$/,
-        "CONTENT_MANIFEST must be an object key such as index/manifest.json.gz",
-      ),
-    ),
-  ),
 });
 
 /**
@@ -250,7 +241,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           bucket: e.CONTENT_BUCKET,
           prefix: e.CONTENT_PREFIX,
           ...(e.AWS_ENDPOINT_URL_S3 ? { endpoint: e.AWS_ENDPOINT_URL_S3 } : {}),
-          ...(e.CONTENT_MANIFEST ? { manifestKey: e.CONTENT_MANIFEST } : {}),
         }
       : { kind: "folder", dir: e.CONTENT_DIR },
   };

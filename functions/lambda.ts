@@ -8,7 +8,6 @@ import { jsonLogger } from "./log.ts";
 import { cameThroughOrigin, originAuthOf } from "./origin.ts";
 import { createRuntime } from "./runtime.ts";
 import { openStore } from "./storage/open.ts";
-import { S3Store } from "./storage/s3.ts";
 
 type Handler = (
   event: APIGatewayProxyEventV2,
@@ -37,17 +36,7 @@ async function init(): Promise<Handler> {
     throw new ConfigError("PREVIEW_DRAFTS is for local preview only and cannot be set on Lambda");
   // Last-Modified counts from when this instance first served each document's bytes (a
   // Lambda cannot keep a file; see http/served.ts).
-  // This entry still reads the manifest (S3Store.index) until the stack points at handlers/.
-  const store =
-    config.store.kind === "s3"
-      ? new S3Store({
-          bucket: config.store.bucket,
-          prefix: config.store.prefix,
-          ...(config.store.endpoint ? { endpoint: config.store.endpoint } : {}),
-          ...(config.store.manifestKey ? { manifestKey: config.store.manifestKey } : {}),
-        })
-      : openStore(config);
-  const { app } = createRuntime(config, store, log, Date.now, {
+  const { app } = createRuntime(config, openStore(config), log, Date.now, {
     served: new MemoryServedLog(),
   });
   return lambdaHandler(app) as unknown as Handler;

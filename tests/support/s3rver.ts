@@ -7,7 +7,7 @@
  *   await s3.dispose();                       // in afterAll: stops it and deletes the temp dir
  *
  * Other code under test can reach it through `s3.env` (AWS_ENDPOINT_URL_S3 plus the only
- * credentials s3rver accepts) or through `s3.client`.
+ * credentials s3rver accepts).
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { rmSync } from "node:fs";
@@ -15,7 +15,6 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { S3Client } from "@aws-sdk/client-s3";
 import { awsRequest } from "../../functions/aws/request.ts";
 import { S3 } from "../../functions/aws/s3.ts";
 import { encodeRfc3986 } from "../../functions/aws/signer.ts";
@@ -51,8 +50,6 @@ export interface S3rver {
   readonly bucket: string;
   /** The temp directory holding the objects (deleted by dispose()). */
   readonly directory: string;
-  /** An S3Client configured for this server (path style, S3RVER credentials, short timeouts). */
-  readonly client: S3Client;
   /** Environment for code that builds its own client: endpoint, region and credentials. */
   readonly env: Readonly<Record<string, string>>;
   readonly running: boolean;
@@ -72,25 +69,8 @@ export interface S3rver {
   stop(): Promise<void>;
   /** Starts it again on the same port with the same directory. */
   start(): Promise<void>;
-  /** stop() if running, destroy the client and delete the temp directory. Idempotent. */
+  /** stop() if running and delete the temp directory. Idempotent. */
   dispose(): Promise<void>;
-}
-
-export function s3rverClient(endpoint: string): S3Client {
-  return new S3Client({
-    region: S3RVER_REGION,
-    endpoint,
-    forcePathStyle: true,
-    credentials: S3RVER_CREDENTIALS,
-    requestChecksumCalculation: "WHEN_REQUIRED",
-    responseChecksumValidation: "WHEN_REQUIRED",
-    maxAttempts: 2,
-    requestHandler: {
-      connectionTimeout: 1_000,
-      requestTimeout: 10_000,
-      throwOnRequestTimeout: true,
-    },
-  });
 }
 
 // Whatever a test forgets to dispose is removed when the worker exits.
@@ -201,7 +181,6 @@ export async function startS3rver(options: S3rverOptions = {}): Promise<S3rver> 
   entry.child = spawned.child;
   const port = spawned.port;
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = s3rverClient(endpoint);
   let disposed = false;
   let logRequestId = 0;
 
@@ -253,7 +232,6 @@ export async function startS3rver(options: S3rverOptions = {}): Promise<S3rver> 
     port,
     bucket,
     directory,
-    client,
     env: {
       AWS_ENDPOINT_URL_S3: endpoint,
       AWS_REGION: S3RVER_REGION,
@@ -312,7 +290,6 @@ export async function startS3rver(options: S3rverOptions = {}): Promise<S3rver> 
       try {
         if (entry.child) await stopChild(entry.child);
       } finally {
-        client.destroy();
         live.delete(entry);
         await rm(directory, { recursive: true, force: true });
       }
