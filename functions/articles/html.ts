@@ -2,6 +2,7 @@ import type * as XssModule from "xss";
 import xss from "xss";
 import type { Article } from "./article.ts";
 import { markdownToHtml } from "./markdown.ts";
+import { absoluteUrl, escapeHtml } from "./urls.ts";
 
 // xss is CommonJS and fills most exports in a loop, which Node's named-export detection misses.
 const { escapeAttrValue, FilterXSS, friendlyAttrValue, whiteList } =
@@ -41,30 +42,6 @@ const allowList = {
   figure: [],
   figcaption: [],
 };
-
-/** Schemes a link may keep after resolution; everything else (javascript:, data:, vbscript:) is dropped. */
-const SAFE_LINK = new Set(["http:", "https:", "mailto:"]);
-const SAFE_SOURCE = new Set(["http:", "https:"]);
-
-/**
- * Resolves a link or source URL against the site and keeps it only if its scheme is safe.
- * Returns undefined for anything that should be removed.
- */
-export function absoluteUrl(
-  value: string,
-  siteUrl: string,
-  kind: "link" | "source" = "link",
-): string | undefined {
-  const trimmed = value.trim();
-  if (trimmed === "") return undefined;
-  let url: URL;
-  try {
-    url = new URL(trimmed, `${siteUrl}/`);
-  } catch {
-    return undefined;
-  }
-  return (kind === "link" ? SAFE_LINK : SAFE_SOURCE).has(url.protocol) ? url.href : undefined;
-}
 
 /** Allowed attributes whose value is a URL (video `poster`, blockquote `cite` as well as href/src). */
 const URL_ATTRIBUTES = new Set(["href", "src", "poster", "cite"]);
@@ -164,27 +141,6 @@ export function sanitizeHtml(html: string, siteUrl: string): string {
     sanitizers.set(siteUrl, filter);
   }
   return escapeStrayAmpersands(filter.process(html));
-}
-
-/**
- * Points fragment-only links (`href="#notes"`) at `pageUrl`, for sanitized HTML read away from
- * its page (a feed reader resolves `#notes` against the feed, not the article).
- */
-export function resolveFragments(html: string, pageUrl: string): string {
-  return html.replace(
-    /(<a\b[^>]*?\shref=")#/g,
-    (_match, head: string) => `${head}${escapeAttrValue(pageUrl)}#`,
-  );
-}
-
-/** Escapes text for HTML element content and attribute values. */
-export function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;")
-    .replace(/'/g, "&#39;");
 }
 
 /** A wire-format body as HTML: each paragraph escaped, the dateline in bold before the first. */

@@ -1,7 +1,7 @@
 import type { ArticleMeta } from "../articles/article.ts";
 import { compileArticle } from "../articles/compile.ts";
-import { absoluteUrl } from "../articles/html.ts";
 import { MAX_ARTICLE_BYTES } from "../articles/parse.ts";
+import { absoluteUrl } from "../articles/urls.ts";
 import { imageType } from "../feeds/xml-safe.ts";
 import type { StoredFile } from "../storage/store.ts";
 import { droppedUrls, whyDropped } from "./links.ts";

@@ -1,5 +1,5 @@
-import { absoluteUrl } from "../articles/html.ts";
 import { markdownToHtml } from "../articles/markdown.ts";
+import { absoluteUrl } from "../articles/urls.ts";
 
 /** A URL the HTML sanitizer would drop, and where it is in the body. */
 export interface DroppedUrl {

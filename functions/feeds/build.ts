@@ -1,7 +1,7 @@
 import type { ArticleMeta } from "../articles/article.ts";
-import { absoluteUrl, resolveFragments } from "../articles/html.ts";
 import { uuidV5 } from "../articles/ids.ts";
 import { updatedOf } from "../articles/revisions.ts";
+import { absoluteUrl, resolveFragments } from "../articles/urls.ts";
 import type { Config } from "../config.ts";
 import type { FeedDocument, FeedEntry } from "./model.ts";
 import type { Scope } from "./scopes.ts";

@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono } from "hono/tiny";
 import type { Config } from "../config.ts";
 import { toHttpError } from "../errors.ts";
 import type { IndexView } from "../index/index.ts";
@@ -60,6 +60,8 @@ export function createApp({
   const app = new Hono({ strict: true });
   app.use(async (c, next) => {
     if (c.req.path.length > MAX_PATH) return plain(414, "URI too long");
+    // No route ends in "/" but the home page (hono/tiny's router would match `/feed.xml/` too).
+    if (c.req.path.length > 1 && c.req.path.endsWith("/")) return plain(404, "Not found");
     await next();
   });
   scopeRoutes(app, deps);

@@ -6,6 +6,7 @@
  */
 import type { CompileOptions, CompileResult } from "../articles/compiled.ts";
 import { MAX_ARTICLE_BYTES } from "../articles/limits.ts";
+import { forEachLimit } from "../articles/order.ts";
 import { ArticleError, NotFoundError, StoreUnavailableError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { type ArticleStore, isArticleKey, type StoredFile } from "../storage/store.ts";
@@ -39,6 +40,9 @@ export interface ObjectEvent {
   /** When S3 processed the request (ms). */
   time: number;
 }
+
+/** Stored files read at once during a repair. */
+const READS_IN_FLIGHT = 16;
 
 export class Indexing {
   readonly #o: Required<IndexingOptions>;
@@ -87,6 +91,39 @@ export class Indexing {
     return results;
   }
 
+  /** The change a listed file makes; undefined: nothing to apply for it this time. */
+  async #changeFor(
+    store: ArticleStore,
+    file: StoredFile,
+    sequencer: string,
+  ): Promise<IndexChange | undefined> {
+    const seenAt = file.modified.getTime();
+    let bytes: Uint8Array;
+    try {
+      // Too big by its listed size: refused without reading a byte (a 3 GB sparse file).
+      bytes = file.size > MAX_ARTICLE_BYTES ? new Uint8Array(0) : await store.read(file.key);
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined; // gone since the listing: its event will tell
+      // The store itself is down: this repair fails as a whole and is retried.
+      if (error instanceof StoreUnavailableError) throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      this.#o.log.error("article skipped", { file: file.key, reason });
+      // The file itself cannot be read (not a regular file, no permission): recorded as failed.
+      // Any other read error may pass: the key keeps what it had, and the next repair retries.
+      if (error instanceof ArticleError)
+        return {
+          kind: "failed",
+          key: file.key,
+          sequencer,
+          version: file.version,
+          seenAt,
+          reasons: error.reasons,
+        };
+      return undefined;
+    }
+    return this.changeOf(file, bytes, sequencer, seenAt);
+  }
+
   /**
    * Repairs the index from a full listing: every key whose listed version differs from the
    * index's record is read and applied (under the record's own sequencer, so any newer event
@@ -101,36 +138,22 @@ export class Indexing {
     const now = this.#o.now();
     const changes: IndexChange[] = [];
     const seen = new Set<string>();
+    const pending: StoredFile[] = [];
     for (const file of listed) {
       seen.add(file.key);
       const record = records.get(file.key);
-      if (record && record.version === file.version && record.state !== "deleted") continue;
-      const sequencer = record?.sequencer ?? "0";
-      const seenAt = file.modified.getTime();
-      let bytes: Uint8Array;
-      try {
-        // Too big by its listed size: refused without reading a byte (a 3 GB sparse file).
-        bytes = file.size > MAX_ARTICLE_BYTES ? new Uint8Array(0) : await store.read(file.key);
-      } catch (error) {
-        if (error instanceof NotFoundError) continue; // gone since the listing: its event will tell
-        // The store itself is down: this repair fails as a whole and is retried.
-        if (error instanceof StoreUnavailableError) throw error;
-        const reason = error instanceof Error ? error.message : String(error);
-        this.#o.log.error("article skipped", { file: file.key, reason });
-        // The file itself cannot be read (not a regular file, no permission): recorded as failed.
-        // Any other read error may pass: the key keeps what it had, and the next repair retries.
-        if (error instanceof ArticleError)
-          changes.push({
-            kind: "failed",
-            key: file.key,
-            sequencer,
-            version: file.version,
-            seenAt,
-            reasons: error.reasons,
-          });
-        continue;
-      }
-      changes.push(this.changeOf(file, bytes, sequencer, seenAt));
+      if (!record || record.version !== file.version || record.state === "deleted")
+        pending.push(file);
+    }
+    // Reads overlap (a folder or S3 answers many at once); changes keep the listing's order.
+    const found = new Map<StoredFile, IndexChange | undefined>();
+    await forEachLimit(pending, READS_IN_FLIGHT, async (file) => {
+      const sequencer = records.get(file.key)?.sequencer ?? "0";
+      found.set(file, await this.#changeFor(store, file, sequencer));
+    });
+    for (const file of pending) {
+      const change = found.get(file);
+      if (change) changes.push(change);
     }
     for (const record of records.values()) {
       if (seen.has(record.key) || record.state === "deleted") continue;

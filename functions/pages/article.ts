@@ -1,6 +1,6 @@
 import type { ArticleMeta } from "../articles/article.ts";
-import { absoluteUrl, escapeHtml } from "../articles/html.ts";
 import { updatedOf } from "../articles/revisions.ts";
+import { absoluteUrl, escapeHtml } from "../articles/urls.ts";
 import type { Config } from "../config.ts";
 import { tagSlug } from "../feeds/scopes.ts";
 import { layout, timeTag } from "./layout.ts";

@@ -1,4 +1,4 @@
-import { escapeHtml } from "../articles/html.ts";
+import { escapeHtml } from "../articles/urls.ts";
 import type { Config } from "../config.ts";
 
 const STYLE = `body{font:17px/1.6 system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b;background:#fff}

@@ -1,5 +1,5 @@
 import type { ArticleMeta } from "../articles/article.ts";
-import { escapeHtml } from "../articles/html.ts";
+import { escapeHtml } from "../articles/urls.ts";
 import type { Config } from "../config.ts";
 import { cursorAfter } from "../feeds/build.ts";
 import type { Scope } from "../feeds/scopes.ts";

@@ -1,10 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  absoluteUrl,
-  renderArticleHtml,
-  resolveFragments,
-  sanitizeHtml,
-} from "../../functions/articles/html.ts";
+import { renderArticleHtml, sanitizeHtml } from "../../functions/articles/html.ts";
+import { absoluteUrl, resolveFragments } from "../../functions/articles/urls.ts";
 import { xmllintErrors } from "../fixtures/index.ts";
 
 const SITE = "https://news.example.com";
