@@ -335,7 +335,7 @@ verdict("warm cached 200 (worst size)", ms(warmWorst), "≤ 0.1 ms", warmWorst <
 const bundleLines: string[] = [];
 if (!flags["no-bundle"]) {
   const out = join(TMP, "lambda", "index.mjs");
-  const meta = await bundle("functions/lambda.ts", out);
+  const meta = await bundle("functions/handlers/feed.ts", out);
   const bytes = statSync(out).size;
   const gz = gzipSync(readFileSync(out), { level: 9 }).byteLength;
   const byPackage = new Map<string, number>();

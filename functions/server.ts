@@ -43,7 +43,8 @@ async function main(): Promise<void> {
     blobs,
     busy: () => busy(),
   });
-  await cache.load();
+  // Preview marks depend on the clock at compile time: a preview compiles afresh every start.
+  if (!config.previewDrafts) await cache.load();
   const { app, local } = createRuntime(config, store, log, Date.now, {
     background: true,
     forcedWaitMs: 50,
@@ -52,7 +53,7 @@ async function main(): Promise<void> {
     blobs,
   });
   busy = () => local.busy;
-  local.onChange(() => cache.changed());
+  if (!config.previewDrafts) local.onChange(() => cache.changed());
   // With HUB_URL, the hub hears about every feed that changed: after the watcher reloads, and on
   // a timer for what no file event announces (a future-dated article going live, an S3 store).
   if (config.hubUrl)
@@ -102,18 +103,28 @@ async function main(): Promise<void> {
   // Load the articles now so the first request is already warm and problems show at start-up.
   local.sync().then(
     () => {
-      cache.changed();
+      if (!config.previewDrafts) cache.changed();
       log.info("articles loaded", { store: store.location });
     },
     (error: Error) => log.error("articles could not be loaded yet", { reason: error.message }),
   );
   // Open keep-alive connections (or a request stuck on a bad file) must not keep a stopped
   // server alive: give in-flight requests a moment, then exit.
+  // The index file is saved first (a minute at 100,000 articles: cut off, the next start
+  // would compile everything again); a second signal exits at once.
+  let stopping = false;
   const stop = () => {
+    if (stopping) process.exit(0);
+    stopping = true;
     state.flush();
-    void cache.flush().finally(() => server.close(() => process.exit(0)));
+    server.close();
     if ("closeIdleConnections" in server) server.closeIdleConnections();
-    setTimeout(() => process.exit(0), 2_000).unref();
+    const saved = config.previewDrafts ? Promise.resolve() : cache.flush();
+    void saved.finally(() => {
+      // In-flight requests get a moment once the file is safe.
+      setTimeout(() => process.exit(0), 500).unref();
+      server.close(() => process.exit(0));
+    });
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);

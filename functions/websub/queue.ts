@@ -8,7 +8,7 @@ import { endpointFor } from "../aws/request.ts";
 import { sendMessage } from "../aws/sqs.ts";
 import { ConfigError } from "../errors.ts";
 
-/** Scope paths: "" (the site) or `/tags/<slug>` / `/authors/<slug>`, as changedScopePaths gives. */
+/** Scope paths: "" (the site) or `/tags/<slug>` / `/authors/<slug>`, as scopePathOf gives. */
 const ScopePath = v.pipe(v.string(), v.regex(/^(|\/(tags|authors)\/[^/?#\s]+)$/));
 
 /**

@@ -4,12 +4,11 @@
  * stay hidden; the Lambda handler refuses to start with it and no stack sets it.
  */
 import { Template } from "aws-cdk-lib/assertions";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../functions/config.ts";
 import { ConfigError } from "../../functions/errors.ts";
 import { buildDatelineStack } from "../../infra/stack.ts";
 import { makeApp } from "../infra/support.ts";
-import { httpEvent, lambdaContext } from "../lambda/events.ts";
 import { article, type FolderSite, folderSite, NOW } from "../support/folder-site.ts";
 
 const DAY = 86_400_000;
@@ -92,30 +91,7 @@ describe("local preview", () => {
 });
 
 describe("never on AWS", () => {
-  it("the Lambda handler refuses to start with PREVIEW_DRAFTS and serves nothing", async () => {
-    const saved = { ...process.env };
-    const errors: string[] = [];
-    const spy = vi.spyOn(console, "error").mockImplementation((line: string) => errors.push(line));
-    try {
-      process.env.CONTENT_DIR = "content";
-      process.env.SITE_URL = "https://news.example.com";
-      process.env.PREVIEW_DRAFTS = "1";
-      vi.resetModules();
-      const { handler } = await import("../../functions/lambda.ts");
-      const result = (await handler(httpEvent({ path: "/feed.json" }), lambdaContext())) as {
-        statusCode: number;
-        body: string;
-      };
-      expect(result.statusCode).toBe(500);
-      expect(result.body).toBe("Internal server error\n");
-      expect(errors.join("\n")).toMatch(/PREVIEW_DRAFTS is for local preview only/);
-    } finally {
-      spy.mockRestore();
-      process.env = saved;
-      vi.resetModules();
-    }
-  });
-
+  // The feed handler's refusal of PREVIEW_DRAFTS: tests/lambda/handler.test.ts.
   it("no function in the synthesized template sets PREVIEW_DRAFTS, even with it in the context", () => {
     for (const context of [{}, { "dateline:previewDrafts": "1", PREVIEW_DRAFTS: "1" }]) {
       const stack = buildDatelineStack(makeApp(context, { bundle: false }));

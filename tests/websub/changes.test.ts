@@ -1,10 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { ArticleMeta } from "../../functions/articles/article.ts";
 import type { ApplyResult } from "../../functions/index/index.ts";
-import type { IndexedArticle } from "../../functions/storage/store.ts";
-import { changedScopePaths } from "../../functions/websub/changes.ts";
 import { feedUrlsOfScopes } from "../../functions/websub/notify.ts";
-import { meta } from "../fixtures/articles.ts";
 import { article, type FolderSite, folderSite, SITE_URL } from "../support/folder-site.ts";
 
 const sites: FolderSite[] = [];
@@ -93,60 +89,5 @@ describe("feedUrlsOfScopes over the local index's changes", () => {
       site.write("draft.md", article({ title: "Draft", draft: true, tags: ["Secret"] })),
     );
     expect(urls).toEqual([]);
-  });
-});
-
-describe("changedScopePaths (what the indexer announces after a write)", () => {
-  const entry = (key: string, version: string, overrides: Partial<ArticleMeta> = {}) =>
-    [key, { key, version, meta: meta({ key, version, ...overrides }) }] as const;
-  const index = (...entries: (readonly [string, IndexedArticle])[]) => new Map(entries);
-  const ferry = entry("ferry.md", "1", { tags: ["Ports"], authors: [{ name: "Mara" }] });
-
-  it("is empty when no entry changed", () => {
-    expect(changedScopePaths(index(ferry), index(ferry))).toEqual([]);
-    expect(changedScopePaths(index(ferry), index(entry("ferry.md", "1")))).toEqual([]);
-  });
-
-  it("names the site and the added article's tags and authors", () => {
-    const bus = entry("bus.md", "1", {
-      tags: ["Transport", "R&D"],
-      authors: [{ name: "Ana Müller" }],
-    });
-    expect(changedScopePaths(index(ferry), index(ferry, bus))).toEqual([
-      "",
-      "/authors/ana-muller",
-      "/tags/r-d",
-      "/tags/transport",
-    ]);
-  });
-
-  it("names the scopes a deletion or an edit left, not only those it entered", () => {
-    expect(changedScopePaths(index(ferry), index())).toEqual(["", "/authors/mara", "/tags/ports"]);
-    const edited = entry("ferry.md", "2", { tags: ["Science"], authors: [{ name: "Mara" }] });
-    expect(changedScopePaths(index(ferry), index(edited))).toEqual([
-      "",
-      "/authors/mara",
-      "/tags/ports",
-      "/tags/science",
-    ]);
-  });
-
-  it("ignores drafts and files that do not parse, on both sides", () => {
-    const draft = entry("draft.md", "1", { draft: true, tags: ["Secret"] });
-    const broken: [string, IndexedArticle] = [
-      "broken.md",
-      { key: "broken.md", version: "1", modified: new Date(0), error: "no title" },
-    ];
-    expect(changedScopePaths(index(ferry), index(ferry, draft, broken))).toEqual([]);
-    // An article that breaks leaves its feeds: they changed.
-    const nowBroken: [string, IndexedArticle] = [
-      "ferry.md",
-      { key: "ferry.md", version: "2", modified: new Date(0), error: "no title" },
-    ];
-    expect(changedScopePaths(index(ferry), index(nowBroken))).toEqual([
-      "",
-      "/authors/mara",
-      "/tags/ports",
-    ]);
   });
 });
