@@ -15,6 +15,7 @@ import {
   renderSitemapIndex,
   renderSitemapPage,
   sitemapEntries,
+  sitemapPageCount,
   sitemapPageNumber,
 } from "../sitemaps/sitemap.ts";
 import type { Answers } from "./answers.ts";
@@ -115,13 +116,18 @@ export function siteRoutes(app: Hono, deps: SiteRouteDeps): void {
     const { summary, until } = await site();
     const page = sitemapPageNumber(params.file ?? "");
     const entries = sitemapEntries(config, await allArticles(summary.revision));
-    const doc = page === undefined ? undefined : renderSitemapPage(entries, page);
-    if (!doc) throw new NotFoundError("No such sitemap");
+    // Only the page count is checked per request: the page itself renders once per version.
+    if (page === undefined || page > sitemapPageCount(entries))
+      throw new NotFoundError("No such sitemap");
     return answers.text(
       request,
       `${summary.revision}|sitemap|${page}`,
       SITEMAP_XML,
-      async () => ({ text: doc.xml, lastModified: doc.lastModified }),
+      async () => {
+        const doc = renderSitemapPage(entries, page);
+        if (!doc) throw new NotFoundError("No such sitemap");
+        return { text: doc.xml, lastModified: doc.lastModified };
+      },
       until,
     );
   });

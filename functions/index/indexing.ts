@@ -67,14 +67,7 @@ export class Indexing {
       };
     }
     this.#o.log.error("article skipped", { file: file.key, reason: result.error });
-    return {
-      kind: "failed",
-      key: file.key,
-      sequencer,
-      version: file.version,
-      seenAt,
-      reasons: [result.error],
-    };
+    return failedChange(file, sequencer, seenAt, [result.error]);
   }
 
   /** Applies S3 events: each key's current object (or its absence) under the event's sequencer. */
@@ -111,14 +104,7 @@ export class Indexing {
       // The file itself cannot be read (not a regular file, no permission): recorded as failed.
       // Any other read error may pass: the key keeps what it had, and the next repair retries.
       if (error instanceof ArticleError)
-        return {
-          kind: "failed",
-          key: file.key,
-          sequencer,
-          version: file.version,
-          seenAt,
-          reasons: error.reasons,
-        };
+        return failedChange(file, sequencer, seenAt, error.reasons);
       return undefined;
     }
     return this.changeOf(file, bytes, sequencer, seenAt);
@@ -171,4 +157,14 @@ export class Indexing {
       ...(applied.releaseAt !== undefined ? { releaseAt: applied.releaseAt } : {}),
     };
   }
+}
+
+/** The change recording that `file` cannot be served, with its reasons. */
+function failedChange(
+  file: StoredFile,
+  sequencer: string,
+  seenAt: number,
+  reasons: string[],
+): IndexChange {
+  return { kind: "failed", key: file.key, sequencer, version: file.version, seenAt, reasons };
 }
