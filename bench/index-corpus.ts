@@ -56,22 +56,26 @@ export async function memoryIndex(size: number): Promise<MemoryTable> {
   return memory;
 }
 
-/** Copies every item into `tableName` (25 per BatchWriteItem, 16 calls in flight). */
+/**
+ * Copies every item into `tableName` (25 per BatchWriteItem, 16 calls in flight); `progress`
+ * hears of each completed batch.
+ */
 export async function copyToDynamo(
   source: MemoryTable,
   client: DynamoDb,
   tableName: string,
+  progress?: (done: number, total: number) => void,
 ): Promise<number> {
   const items = [...source.items()];
   const batches: Item[][] = [];
   for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
   let next = 0;
+  let done = 0;
   await Promise.all(
     Array.from({ length: 16 }, async () => {
       while (next < batches.length) {
-        let requests = (batches[next++] ?? []).map((item) => ({
-          PutRequest: { Item: marshalItem(item) },
-        }));
+        const batch = batches[next++] ?? [];
+        let requests = batch.map((item) => ({ PutRequest: { Item: marshalItem(item) } }));
         while (requests.length) {
           const out = await client.call<{ UnprocessedItems?: Record<string, typeof requests> }>(
             "BatchWriteItem",
@@ -79,6 +83,8 @@ export async function copyToDynamo(
           );
           requests = out.UnprocessedItems?.[tableName] ?? [];
         }
+        done += batch.length;
+        progress?.(done, items.length);
       }
     }),
   );

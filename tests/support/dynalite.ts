@@ -23,8 +23,21 @@ export interface Dynalite {
   stop(): Promise<void>;
 }
 
-export async function startDynalite(): Promise<Dynalite> {
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+export interface DynaliteOptions {
+  /**
+   * A LevelDB directory to keep the tables in (default: in memory). Tables already in it are
+   * used as they are: `table(name)` creates only a table the directory does not hold.
+   */
+  path?: string;
+}
+
+export async function startDynalite(options: DynaliteOptions = {}): Promise<Dynalite> {
+  const server = dynalite({
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+    ...(options.path ? { path: options.path } : {}),
+  });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
   const endpoint = `http://127.0.0.1:${port}`;
@@ -49,7 +62,8 @@ export async function startDynalite(): Promise<Dynalite> {
       AWS_SECRET_ACCESS_KEY: DYNALITE_CREDENTIALS.secretAccessKey,
       INDEX_TABLE: tableName,
     },
-    async table(name = tableName, options = {}) {
+    async table(name = tableName, tableOptions = {}) {
+      if (!created.has(name) && options.path && (await exists(client, name))) created.add(name);
       if (!created.has(name)) {
         await client.call("CreateTable", indexTableDefinition(name));
         for (let i = 0; i < 100; i++) {
@@ -61,7 +75,11 @@ export async function startDynalite(): Promise<Dynalite> {
         }
         created.add(name);
       }
-      return new DynamoTable({ client, tableName: name, consistent: options.consistent ?? true });
+      return new DynamoTable({
+        client,
+        tableName: name,
+        consistent: tableOptions.consistent ?? true,
+      });
     },
     stop: () =>
       new Promise<void>((resolve) => {
@@ -69,4 +87,10 @@ export async function startDynalite(): Promise<Dynalite> {
         server.close(() => resolve());
       }),
   };
+}
+
+/** Whether the server holds table `name` (a table kept in a LevelDB directory). */
+async function exists(client: DynamoDb, name: string): Promise<boolean> {
+  const { TableNames = [] } = await client.call<{ TableNames?: string[] }>("ListTables", {});
+  return TableNames.includes(name);
 }
