@@ -33,7 +33,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { type Dynalite, startDynalite } from "../tests/support/dynalite.ts";
+import { type Dynalite, startDynalite, tableExists } from "../tests/support/dynalite.ts";
 import type { CorpusInfo } from "./corpus-build.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -170,10 +170,16 @@ export async function corpusServer(size: number, scratch: string): Promise<Corpu
   await cp(join(dir, "leveldb"), copy, { recursive: true });
   const copyMs = performance.now() - started;
   const db = await startDynalite({ path: copy });
-  const { TableNames = [] } = await db.client.call<{ TableNames?: string[] }>("ListTables", {});
-  if (!TableNames.includes(info.table)) {
+  const stop = async () => {
     await db.stop();
-    throw new Error(`the cached corpus ${dir} holds no table ${info.table}`);
+    await rm(copy, { recursive: true, force: true, maxRetries: 3 });
+  };
+  try {
+    if (!(await tableExists(db.client, info.table)))
+      throw new Error(`the cached corpus ${dir} holds no table ${info.table}`);
+  } catch (error) {
+    await stop();
+    throw error;
   }
   return {
     db,
@@ -181,9 +187,6 @@ export async function corpusServer(size: number, scratch: string): Promise<Corpu
     info,
     built,
     copyMs,
-    async stop() {
-      await db.stop();
-      await rm(copy, { recursive: true, force: true });
-    },
+    stop,
   };
 }

@@ -9,6 +9,7 @@
 import type { AddressInfo } from "node:net";
 import dynalite from "dynalite";
 import { DynamoDb } from "../../functions/aws/dynamodb.ts";
+import { AwsError } from "../../functions/aws/request.ts";
 import { DynamoTable, indexTableDefinition } from "../../functions/index/dynamodb.ts";
 
 export const DYNALITE_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" } as const;
@@ -63,7 +64,8 @@ export async function startDynalite(options: DynaliteOptions = {}): Promise<Dyna
       INDEX_TABLE: tableName,
     },
     async table(name = tableName, tableOptions = {}) {
-      if (!created.has(name) && options.path && (await exists(client, name))) created.add(name);
+      if (!created.has(name) && options.path && (await tableExists(client, name)))
+        created.add(name);
       if (!created.has(name)) {
         await client.call("CreateTable", indexTableDefinition(name));
         for (let i = 0; i < 100; i++) {
@@ -89,8 +91,16 @@ export async function startDynalite(options: DynaliteOptions = {}): Promise<Dyna
   };
 }
 
-/** Whether the server holds table `name` (a table kept in a LevelDB directory). */
-async function exists(client: DynamoDb, name: string): Promise<boolean> {
-  const { TableNames = [] } = await client.call<{ TableNames?: string[] }>("ListTables", {});
-  return TableNames.includes(name);
+/**
+ * Whether the server holds table `name` (a table kept in a LevelDB directory). DescribeTable, not
+ * ListTables: on a LevelDB directory of 700,000 items dynalite's ListTables takes seconds.
+ */
+export async function tableExists(client: DynamoDb, name: string): Promise<boolean> {
+  try {
+    await client.call("DescribeTable", { TableName: name });
+    return true;
+  } catch (error) {
+    if (error instanceof AwsError && error.code === "ResourceNotFoundException") return false;
+    throw error;
+  }
 }
