@@ -16,9 +16,9 @@
  * Corpora are generated deterministically (seed 1) and cached under .tmp/corpus. Timings are of this machine and only comparable within one run.
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync, statSync } from "node:fs";
+import { copyFileSync, readFileSync, statSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import { build, type Metafile } from "esbuild";
@@ -151,6 +151,11 @@ async function bundle(entry: string, outfile: string): Promise<Metafile> {
     metafile: true,
     logLevel: "warning",
   });
+  // md4w loads its WebAssembly from beside the module (infra/constructs/function.ts does the same).
+  copyFileSync(
+    join("node_modules", "md4w", "js", "md4w-small.wasm"),
+    join(dirname(outfile), "md4w-small.wasm"),
+  );
   return result.metafile;
 }
 
@@ -175,22 +180,6 @@ function probe(env: Record<string, string>, extraEnv: Record<string, string> = {
   } catch {
     throw new Error(`probe failed (${run.status}): ${run.stderr.slice(0, 2000)}`);
   }
-}
-
-/** Wall time of a fresh `node` running `script` (ESM), in ms. */
-function wall(script: string, env: Record<string, string>): number {
-  const start = process.hrtime.bigint();
-  const run = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
-    env: {
-      PATH: process.env.PATH ?? "",
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-      ...env,
-    },
-    encoding: "utf8",
-  });
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  if (run.status !== 0) throw new Error(`node failed: ${run.stderr.slice(0, 2000)}`);
-  return ms;
 }
 
 // ---- formatting -----------------------------------------------------------------------------
@@ -360,57 +349,8 @@ if (!flags["no-bundle"]) {
     "marked, js-yaml, hono and xss alone are ~130 KB",
   );
 
-  const event = {
-    version: "2.0",
-    routeKey: "GET /{proxy+}",
-    rawPath: "/feed.xml",
-    rawQueryString: "",
-    headers: { host: "news.example.com", "accept-encoding": "gzip" },
-    requestContext: {
-      http: {
-        method: "GET",
-        path: "/feed.xml",
-        protocol: "HTTP/1.1",
-        sourceIp: "127.0.0.1",
-        userAgent: "bench",
-      },
-      domainName: "news.example.com",
-      requestId: "bench",
-      routeKey: "GET /{proxy+}",
-      stage: "$default",
-      time: "",
-      timeEpoch: 0,
-      accountId: "0",
-      apiId: "bench",
-      domainPrefix: "news",
-    },
-    isBase64Encoded: false,
-  };
-  const script = `const { handler } = await import(${JSON.stringify(out)});
-const r = await handler(${JSON.stringify(event)}, {});
-if (r.statusCode !== 200) { console.error(JSON.stringify(r)); process.exit(1); }`;
-  const runs = flags.quick ? 3 : 15;
-  const variants: [string, Record<string, string>][] = [
-    ["folder, 100 articles", { CONTENT_DIR: await corpusFolder(100), SITE_URL }],
-  ];
-  for (const [name, env] of variants) {
-    const bare: number[] = [];
-    const cold: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      bare.push(wall("", env));
-      cold.push(wall(script, env));
-    }
-    const delta = median(cold) - median(bare);
-    bundleLines.push(
-      `fresh process, ${name}: import bundle + first /feed.xml ${ms(median(cold))} vs bare node ${ms(median(bare))} → +${ms(delta)}  [target ≤ +60 ms]`,
-    );
-    verdict(
-      `bundled import + first response over bare node (${name})`,
-      `+${ms(delta)}`,
-      "≤ 60 ms",
-      delta <= 60,
-    );
-  }
+  // The feed bundle's cold start needs the index (INDEX_TABLE): bench/lambda-cold.ts, run at
+  // the end, measures the synthesized bundle in fresh processes against dynalite and s3rver.
 }
 
 printTable();
