@@ -5,7 +5,7 @@
  * /feed.xml; self time summed over the runs by original source (through the bundle's source map)
  * and by function.
  *
- *   npx tsx bench/lambda-profile.ts [--size 100000] [--runs 5] [--top 25] [--keep <dir>]
+ *   npx tsx bench/lambda-profile.ts [--size 100000] [--runs 5] [--top 25] [--keep <empty dir>]
  */
 import { fork } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
@@ -109,6 +109,8 @@ try {
   }
 } finally {
   await Promise.all([corpus.stop(), s3.dispose()]);
+  // A failed run leaves nothing behind either.
+  if (walls.length < RUNS) await rm(scratch, { recursive: true, force: true, maxRetries: 3 });
 }
 
 const map = new SourceMap(JSON.parse(readFileSync(`${feed.file}.map`, "utf8")));
