@@ -3,17 +3,15 @@
  * 5xx/errors/throttles, each notifying one TLS-only SNS topic, with an e-mail subscription only
  * when dateline:alarmEmail is set.
  */
-import { Template } from "aws-cdk-lib/assertions";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildDatelineStack } from "../../infra/stack.ts";
-import { makeApp } from "./support.ts";
+import { synthFor } from "./support.ts";
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
 
 function synth(context: Record<string, unknown> = {}) {
-  const stack = buildDatelineStack(makeApp(context, { bundle: false }));
-  return { stack, resources: Template.fromStack(stack).toJSON().Resources as Resources };
+  const { stack, resources } = synthFor(context);
+  return { stack, resources: resources as Resources };
 }
 
 const ofType = (resources: Resources, type: string) =>

@@ -5,7 +5,14 @@
  */
 import { Match, type Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
-import { actionsOf, objectArn, policyStatements, type Resources, Synth } from "./support.ts";
+import {
+  actionsOf,
+  objectArn,
+  policyStatements,
+  type Resources,
+  type Synth,
+  synthFor,
+} from "./support.ts";
 
 let synth: Synth;
 let template: Template;
@@ -14,7 +21,7 @@ const propsOf = (id: string) => synth.props(id);
 const logicalIdOf = (type: string, props: Record<string, unknown> = {}) => synth.only(type, props);
 
 beforeAll(() => {
-  synth = new Synth();
+  synth = synthFor();
   template = synth.template;
   resources = synth.resources;
 });

@@ -4,7 +4,7 @@
  * that may write only there, no reserved concurrency. Template only, no bundling.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { arnOf, Synth } from "./support.ts";
+import { arnOf, type Synth, synthFor } from "./support.ts";
 
 let synth: Synth;
 const FUNCTIONS = {
@@ -14,7 +14,7 @@ const FUNCTIONS = {
 } as const;
 
 beforeAll(() => {
-  synth = new Synth({ "dateline:hubUrl": "https://hub.example.org/websub" });
+  synth = synthFor({ "dateline:hubUrl": "https://hub.example.org/websub" });
 });
 
 describe.each(Object.entries(FUNCTIONS))("the %s function", (_name, description) => {

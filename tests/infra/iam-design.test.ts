@@ -16,14 +16,14 @@ import {
   type RecordedRequest,
   type Service,
 } from "../support/iam-proof.ts";
-import { Synth } from "./support.ts";
+import { type Synth, synthFor } from "./support.ts";
 
 let synth: Synth;
 let proof: IamProof;
 let resolver: Resolver;
 
 beforeAll(() => {
-  synth = new Synth({ "dateline:hubUrl": "https://hub.example.org/websub" });
+  synth = synthFor({ "dateline:hubUrl": "https://hub.example.org/websub" });
   resolver = new Resolver(synth.resources, { stackName: "Dateline" });
   proof = new IamProof(synth.resources, resolver);
 });

@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { indexTableDefinition } from "../../functions/index/dynamodb.ts";
-import { actionsOf, arnOf, policyStatements, Synth } from "./support.ts";
+import { actionsOf, arnOf, policyStatements, type Synth, synthFor } from "./support.ts";
 
 /** The feed function and the indexer wired for the index (what the stack does once their entries move). */
 let synth: Synth;
@@ -16,8 +16,8 @@ const feed = () => synth.fn("^Dateline: renders");
 const indexer = () => synth.fn("^Dateline indexer");
 
 beforeAll(() => {
-  synth = new Synth();
-  full = new Synth({ "dateline:hubUrl": "https://hub.example.org/websub" });
+  synth = synthFor();
+  full = synthFor({ "dateline:hubUrl": "https://hub.example.org/websub" });
 });
 
 describe("index table", () => {

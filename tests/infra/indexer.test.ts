@@ -7,7 +7,7 @@
  */
 import { Match } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
-import { acknowledgements, arnOf, objectArn, Synth } from "./support.ts";
+import { acknowledgements, arnOf, objectArn, type Synth, synthFor } from "./support.ts";
 
 let synth: Synth;
 const bucket = () => synth.only("AWS::S3::Bucket", { VersioningConfiguration: Match.anyValue() });
@@ -25,7 +25,7 @@ const websubQueue = () =>
   });
 
 beforeAll(() => {
-  synth = new Synth({ "dateline:hubUrl": "https://hub.example.org/websub" });
+  synth = synthFor({ "dateline:hubUrl": "https://hub.example.org/websub" });
 });
 
 describe("article events", () => {

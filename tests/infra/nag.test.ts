@@ -1,15 +1,15 @@
-import { Validations } from "aws-cdk-lib";
+import { type Stack, Validations } from "aws-cdk-lib";
 import { Bucket } from "aws-cdk-lib/aws-s3";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { buildDatelineStack, type DatelineStack } from "../../infra/stack.ts";
-import { acknowledgements, makeApp } from "./support.ts";
+import { buildDatelineStack } from "../../infra/stack.ts";
+import { acknowledgements, makeApp, synthFor } from "./support.ts";
 
 // cdk-nag walks the construct tree; it needs no bundling, so bundling is skipped here.
-let stack: DatelineStack;
+let stack: Stack;
 
 beforeAll(() => {
-  stack = buildDatelineStack(makeApp({}, { bundle: false }));
+  stack = synthFor().stack;
 });
 
 afterEach(() => {

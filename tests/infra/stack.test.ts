@@ -1,8 +1,10 @@
 /**
  * The stack as `cdk synth` builds it, with real esbuild bundling of every function: the content
  * asset, the bundles themselves (the feed bundle's shape, the indexer bundle run on an SQS batch
- * of S3 events against s3rver and dynalite), the outputs, and the logical ids that must not move. The
- * constructs' template shape is tested without bundling in the other files of tests/infra.
+ * of S3 events against s3rver and dynalite), the outputs, and the logical ids that must not move.
+ * The bundles are those of the one real `npx cdk synth` the deploy tests share
+ * (tests/deploy/synth-cache.ts); the template checks read the unbundled synth, as the
+ * constructs' template-shape tests in the other files of tests/infra do.
  */
 import { execFile } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -13,22 +15,26 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MemoryBlobs } from "../../functions/index/keys.ts";
 import { IndexReader } from "../../functions/index/read.ts";
 import { ENTRIES } from "../../infra/stack.ts";
+import { sharedSynth } from "../deploy/synth-cache.ts";
 import { type Dynalite, startDynalite } from "../support/dynalite.ts";
 import { s3Record, sqsEvent } from "../support/s3-events.ts";
 import { type S3rver, startS3rver } from "../support/s3rver.ts";
-import { Synth } from "./support.ts";
+import { type Synth, synthFor } from "./support.ts";
 
 let synth: Synth;
 let assemblyDir: string;
+let stackName: string;
 
-beforeAll(() => {
-  synth = new Synth({}, { bundle: true });
-  assemblyDir = synth.app.synth().directory;
-});
+beforeAll(async () => {
+  synth = synthFor();
+  ({ outDir: assemblyDir, stackName } = await sharedSynth());
+}, 240_000);
 
 /** The folder of a bundled asset, by its display name (e.g. `Feed/Function/Code`). */
 function assetDir(displayName: string): string {
-  const manifest = JSON.parse(readFileSync(join(assemblyDir, "Dateline.assets.json"), "utf8")) as {
+  const manifest = JSON.parse(
+    readFileSync(join(assemblyDir, `${stackName}.assets.json`), "utf8"),
+  ) as {
     files: Record<string, { displayName?: string; source: { path: string } }>;
   };
   const asset = Object.values(manifest.files).find((f) => f.displayName === displayName);

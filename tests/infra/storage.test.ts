@@ -4,7 +4,7 @@
  */
 import type { Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type Resources, Synth } from "./support.ts";
+import { type Resources, type Synth, synthFor } from "./support.ts";
 
 let synth: Synth;
 let template: Template;
@@ -13,7 +13,7 @@ const propsOf = (id: string) => synth.props(id);
 const logicalIdOf = (type: string, props: Record<string, unknown> = {}) => synth.only(type, props);
 
 beforeAll(() => {
-  synth = new Synth();
+  synth = synthFor();
   template = synth.template;
   resources = synth.resources;
 });

@@ -2,18 +2,18 @@
  * The subscriber-count construct in the synthesized template: a daily function that may read
  * only the CloudFront log files, their 30-day expiry, and the dashboard operators look at.
  */
-import { Template } from "aws-cdk-lib/assertions";
+import type { Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildDatelineStack, CLOUDFRONT_LOG_PREFIX } from "../../infra/stack.ts";
+import { CLOUDFRONT_LOG_PREFIX } from "../../infra/stack.ts";
 import { CLOUDFRONT_LOG_DAYS } from "../../infra/subscribers.ts";
-import { actionsOf, makeApp, policyStatements } from "./support.ts";
+import { actionsOf, policyStatements, synthFor } from "./support.ts";
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
 let resources: Resources;
 let template: Template;
 
 beforeAll(() => {
-  template = Template.fromStack(buildDatelineStack(makeApp({}, { bundle: false })));
+  template = synthFor().template;
   resources = template.toJSON().Resources as Resources;
 });
 

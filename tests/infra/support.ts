@@ -144,6 +144,25 @@ export class Synth {
   }
 }
 
+const synths = new Map<string, Synth>();
+
+/**
+ * The unbundled Synth of the stack for `context`, built once per test worker: the infra project
+ * runs its files with `isolate: false` (vitest.config.ts), so the files of one worker share this
+ * module, aws-cdk-lib's loaded modules and its template validator. Each context is still
+ * synthesized (and validated against cdk.json's rules) once; callers only read it, they never
+ * add constructs to it (a file that needs to change a stack builds its own with makeApp).
+ */
+export function synthFor(context: Record<string, unknown> = {}): Synth {
+  const key = JSON.stringify(Object.entries(context).sort(([a], [b]) => a.localeCompare(b)));
+  let synth = synths.get(key);
+  if (!synth) {
+    synth = new Synth(context);
+    synths.set(key, synth);
+  }
+  return synth;
+}
+
 /** `{ "Fn::GetAtt": [id, "Arn"] }`. */
 export const arnOf = (id: string) => ({ "Fn::GetAtt": [id, "Arn"] });
 /** An object ARN pattern in a bucket, as CDK writes it (`<bucket arn>/<key>`). */

@@ -4,11 +4,12 @@
  * with a dead-letter queue; cdk-nag clean. Its bundle runs end to end in
  * tests/deploy/websub-iam.test.ts (the hub's fetch gets the new feed).
  */
+import type { Stack } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildDatelineStack, type DatelineStack, REVALIDATE_SECONDS } from "../../infra/stack.ts";
-import { actionsOf, makeApp, policyStatements } from "./support.ts";
+import { buildDatelineStack, REVALIDATE_SECONDS } from "../../infra/stack.ts";
+import { actionsOf, makeApp, policyStatements, synthFor } from "./support.ts";
 
 const HUB = "https://hub.example.org/websub";
 const CERTIFICATE =
@@ -16,12 +17,11 @@ const CERTIFICATE =
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
 
-let stack: DatelineStack;
+let stack: Stack;
 let resources: Resources;
 
 beforeAll(() => {
-  stack = buildDatelineStack(makeApp({ "dateline:hubUrl": HUB }, { bundle: false }));
-  resources = Template.fromStack(stack).toJSON().Resources;
+  ({ stack, resources } = synthFor({ "dateline:hubUrl": HUB }));
 });
 
 function only<T>(items: T[], what: string): T {
@@ -141,8 +141,7 @@ describe("WebSub publisher (dateline:hubUrl set)", () => {
 
 describe("without dateline:hubUrl", () => {
   it("has no WebSub publisher, and the indexer announces nowhere", () => {
-    const plain = Template.fromStack(buildDatelineStack(makeApp({}, { bundle: false }))).toJSON()
-      .Resources as Resources;
+    const plain = synthFor().resources as Resources;
     expect(Object.keys(plain).filter((id) => id.startsWith("WebSub"))).toEqual([]);
     const indexer = idOf(plain, "AWS::Lambda::Function", "IndexerFunction");
     expect(envOf(indexer, plain)).not.toHaveProperty("WEBSUB_QUEUE_URL");
