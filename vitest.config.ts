@@ -10,7 +10,7 @@ import { defineConfig } from "vitest/config";
  * - integration: tests that start servers or processes (s3rver, dynalite, the synthesized Lambda
  *   bundles, Chromium, feed readers, the CLI). Their globalSetup starts the one `cdk synth` the
  *   deploy tests share (tests/deploy/synth-cache.ts) as soon as the run begins.
- * - unit: everything else, in-process.
+ * - unit: everything else, in-process, also `isolate: false`.
  */
 const INFRA = ["tests/infra/**/*.test.ts", "tests/preview/**/*.test.ts"];
 const INTEGRATION = [
@@ -39,6 +39,10 @@ const shared = {
 
 export default defineConfig({
   test: {
+    // vitest's default is one worker less than the cores: on this 2-core machine, one file at a
+    // time. Two workers (one per core; tsc runs beside them): three measured slower, the run is
+    // CPU-bound. VITEST_MAX_WORKERS overrides it.
+    maxWorkers: Number(process.env.VITEST_MAX_WORKERS) || 2,
     reporters: ["default", "./tests/setup/timing-reporter.ts"],
     projects: [
       { test: { ...shared, name: "infra", include: INFRA, isolate: false } },
@@ -56,6 +60,9 @@ export default defineConfig({
           name: "unit",
           include: ["tests/**/*.test.ts"],
           exclude: [...INFRA, ...INTEGRATION],
+          // In-process files that mock no module and restore what they stub (env, timers) in
+          // afterEach: they share one module graph per worker instead of re-importing it.
+          isolate: false,
         },
       },
     ],

@@ -1,26 +1,35 @@
-// Per-file wall times (import + hooks + tests) for a vitest run, written as JSON when
-// VITEST_TIMING names a file. Used to find what makes the suite slow.
+// Per-file times of a vitest run (module start to end: import, hooks and tests), written as JSON
+// when VITEST_TIMING names a file. tests/setup/run.mjs reads it to print each project's time.
 import { writeFileSync } from "node:fs";
 import { relative } from "node:path";
 import type { Reporter, TestModule } from "vitest/node";
 
+export interface FileTiming {
+  file: string;
+  project: string;
+  /** Epoch milliseconds. */
+  start: number;
+  end: number;
+  /** Tests and hooks, as vitest counts them. */
+  duration: number;
+}
+
 export default class TimingReporter implements Reporter {
   private readonly started = new Map<string, number>();
-  private readonly rows: object[] = [];
+  private readonly rows: FileTiming[] = [];
 
-  onTestModuleStart(module: TestModule): void {
-    this.started.set(module.moduleId, performance.now());
+  onTestModuleQueued(module: TestModule): void {
+    this.started.set(module.moduleId, Date.now());
   }
 
   onTestModuleEnd(module: TestModule): void {
-    const start = this.started.get(module.moduleId) ?? performance.now();
-    const d = module.diagnostic();
+    const end = Date.now();
     this.rows.push({
       file: relative(process.cwd(), module.moduleId),
       project: module.project.name,
-      wall: Math.round(performance.now() - start),
-      collect: Math.round(d.collectDuration),
-      duration: Math.round(d.duration),
+      start: this.started.get(module.moduleId) ?? end,
+      end,
+      duration: Math.round(module.diagnostic().duration),
     });
   }
 
