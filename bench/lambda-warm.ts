@@ -5,6 +5,7 @@
  *
  *   npx tsx bench/lambda-warm.ts
  */
+import type { Hono } from "hono";
 import { handle } from "hono/aws-lambda";
 import { loadConfig } from "../functions/config.ts";
 import { lambdaHandler } from "../functions/http/lambda-adapter.ts";
@@ -17,7 +18,7 @@ import { httpEvent, lambdaContext } from "../tests/lambda/events.ts";
 const config = loadConfig({ SITE_URL: "https://news.example.com", REVALIDATE_SECONDS: "3600" });
 const { app } = createRuntime(config, new FolderStore("content"), memoryLogger());
 const ours = lambdaHandler(app);
-const reference = handle(app);
+const reference = handle(app as unknown as Hono);
 const etag = String((await ours(httpEvent({ path: "/feed.xml" }))).headers?.etag ?? "");
 
 const cases = [

@@ -22,11 +22,12 @@ import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import { build, type Metafile } from "esbuild";
-import type { Hono } from "hono";
 import { loadConfig } from "../functions/config.ts";
+import type { App } from "../functions/http/app.ts";
 import { memoryLogger } from "../functions/log.ts";
 import { createRuntime } from "../functions/runtime.ts";
 import { FolderStore } from "../functions/storage/folder.ts";
+import { BUNDLE_ALIASES } from "../infra/bundle/aliases.ts";
 import { measureCompile } from "./compile.ts";
 import { measureCompression } from "./compression.ts";
 import { benchContent, printContent } from "./content.ts";
@@ -101,7 +102,7 @@ interface Warm {
 }
 
 /** Warm figures of a loaded app: a cached 200, a 304 and a cached gzip 200 of /feed.xml. */
-async function warm(app: Hono): Promise<Warm> {
+async function warm(app: App): Promise<Warm> {
   const first = await app.request("/feed.xml");
   const etag = first.headers.get("etag") ?? "";
   await first.arrayBuffer();
@@ -123,7 +124,7 @@ async function warm(app: Hono): Promise<Warm> {
   };
 }
 
-async function firstResponse(app: Hono, path = "/feed.xml"): Promise<void> {
+async function firstResponse(app: App, path = "/feed.xml"): Promise<void> {
   const response = await app.request(path);
   if (response.status !== 200)
     throw new Error(`${path}: ${response.status} ${await response.text()}`);
@@ -146,7 +147,7 @@ async function bundle(entry: string, outfile: string): Promise<Metafile> {
     target: "node22",
     minify: true,
     external: ["@aws-sdk/*"],
-    alias: { sax: "./infra/bundle/sax-stub.cjs" },
+    alias: { ...BUNDLE_ALIASES },
     banner: { js: BANNER },
     metafile: true,
     logLevel: "warning",

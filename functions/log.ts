@@ -5,10 +5,16 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
-/** A Logger writing JSON lines to stdout (info) and stderr (warn, error). */
-export function jsonLogger(): Logger {
+/**
+ * A Logger writing JSON lines to stdout (info) and stderr (warn, error). `mapStack` rewrites a
+ * `stack` field as it is written (a bundle's frames to its sources).
+ */
+export function jsonLogger(mapStack?: (stack: string) => string): Logger {
   const write = (level: string, message: string, fields?: Record<string, unknown>) => {
-    const line = JSON.stringify({ level, message, ...fields });
+    const stack = fields?.stack;
+    const shown =
+      mapStack && typeof stack === "string" ? { ...fields, stack: mapStack(stack) } : fields;
+    const line = JSON.stringify({ level, message, ...shown });
     if (level === "info") console.log(line);
     else console.error(line);
   };

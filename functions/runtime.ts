@@ -1,5 +1,5 @@
-import type { Hono } from "hono";
 import type { Config } from "./config.ts";
+import type { App } from "./http/app.ts";
 import { createApp } from "./http/app.ts";
 import type { ServedLog } from "./http/served.ts";
 import type { BlobStore } from "./index/keys.ts";
@@ -10,7 +10,7 @@ import type { ArticleStore } from "./storage/store.ts";
 
 /** The app over a store, indexed in memory: what the local server (and most tests) run. */
 export interface Runtime {
-  app: Hono;
+  app: App;
   local: LocalIndex;
 }
 

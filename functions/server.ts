@@ -77,7 +77,7 @@ async function main(): Promise<void> {
 
   // One request log line per request: `npm run subscribers` counts subscribers from these.
   const fetch = async (request: Request, env: HttpBindings | Http2Bindings) => {
-    const response = await app.fetch(request, env);
+    const response = await app.fetch(request);
     log.info("request", {
       time: new Date().toISOString(),
       method: request.method,

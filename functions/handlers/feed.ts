@@ -11,10 +11,12 @@ import { badEvent, eventProblem } from "../lambda-event.ts";
 import { jsonLogger } from "../log.ts";
 import { cameThroughOrigin, originAuthOf } from "../origin.ts";
 import { withSiteUrl } from "./site-url.ts";
+import { bundleStackMapper } from "./source-map.ts";
 
 type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2>;
 
-const log = jsonLogger();
+// Stacks in logs name the TypeScript sources (see source-map.ts).
+const log = jsonLogger(bundleStackMapper(import.meta.url));
 const originAuth = originAuthOf(process.env);
 const TEXT = { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" };
 
@@ -127,7 +129,10 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
   try {
     return await app(event);
   } catch (error) {
-    log.error("request failed", { reason: error instanceof Error ? error.message : String(error) });
+    log.error("request failed", {
+      reason: error instanceof Error ? error.message : String(error),
+      stack: error instanceof Error ? error.stack : undefined,
+    });
     return {
       statusCode: 500,
       headers: TEXT,

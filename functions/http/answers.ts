@@ -1,5 +1,6 @@
 import type { ArticleMeta } from "../articles/article.ts";
 import type { Config } from "../config.ts";
+import type { Answer, HttpRequest } from "./exchange.ts";
 import {
   type Representation,
   represent,
@@ -39,22 +40,22 @@ export interface Answers {
    * Answers with `rep`. `freshUntil`: until when (ms) the app would answer the same request
    * without reading the index again (an adapter may keep the answer until then).
    */
-  respond(request: Request, rep: Representation, freshUntil: number): Promise<Response>;
+  respond(request: HttpRequest, rep: Representation, freshUntil: number): Promise<Answer>;
   /** rendered() then respond(). */
   text(
-    request: Request,
+    request: HttpRequest,
     key: string,
     type: string,
     render: () => Promise<Rendered>,
     freshUntil: number,
-  ): Promise<Response>;
+  ): Promise<Answer>;
   /** An HTML page (with the pages' security headers). */
   page(
-    request: Request,
+    request: HttpRequest,
     key: string,
     render: () => Promise<Rendered>,
     freshUntil: number,
-  ): Promise<Response>;
+  ): Promise<Answer>;
 }
 
 /**

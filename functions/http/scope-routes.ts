@@ -1,4 +1,3 @@
-import type { Hono } from "hono";
 import type { ArticleMeta } from "../articles/article.ts";
 import type { Config } from "../config.ts";
 import { NotFoundError } from "../errors.ts";
@@ -12,9 +11,10 @@ import type { IndexView, ScopeSummary } from "../index/index.ts";
 import type { Logger } from "../log.ts";
 import { listPage } from "../pages/list.ts";
 import { type Answers, latest } from "./answers.ts";
+import type { Answer, HttpRequest, Route } from "./exchange.ts";
 import { type FreshReads, unavailableAs503 } from "./fresh.ts";
 import { parseBefore, parseLimit } from "./query.ts";
-import { plain, respond } from "./respond.ts";
+import { respond } from "./respond.ts";
 
 const FORMATS = {
   "feed.xml": { type: "application/rss+xml; charset=utf-8", render: renderRss },
@@ -37,8 +37,8 @@ const XML_FEED_VARY = { vary: "Accept-Encoding, Sec-Fetch-Dest" };
  * it is one short header that CloudFront can put in its cache key, where keying on Accept
  * would split the cache per client.
  */
-function isBrowserPage(request: Request): boolean {
-  return request.headers.get("sec-fetch-dest") === "document";
+function isBrowserPage(request: HttpRequest): boolean {
+  return request.header("sec-fetch-dest") === "document";
 }
 
 export interface ScopeRouteDeps {
@@ -102,7 +102,7 @@ async function nonCanonical(
   scope: Scope,
   url: URL,
   before: Cursor | undefined,
-): Promise<Response | undefined> {
+): Promise<Answer | undefined> {
   if (!before) return undefined;
   const above = await unavailableAs503(index.above(scope.key, before));
   const canonical = above ? cursorAfter(above) : undefined;
@@ -111,22 +111,24 @@ async function nonCanonical(
   if (canonical) target.set("before", canonical);
   else target.delete("before");
   const query = target.toString();
-  return new Response(null, {
+  return {
     status: 302,
     headers: {
       location: `${url.pathname}${query ? `?${query}` : ""}`,
       "cache-control": "no-store",
     },
-  });
+    body: null,
+  };
 }
 
 /** The HTML page and the three feeds of every scope: the site, each tag, each author. */
-export function scopeRoutes(app: Hono, deps: ScopeRouteDeps): void {
+export function scopeRoutes(deps: ScopeRouteDeps): Route[] {
   const { config, index, answers, log } = deps;
   const hubLinks = (self: string): Record<string, string> =>
     config.hubUrl ? { link: `<${config.hubUrl}>; rel="hub", <${self}>; rel="self"` } : {};
 
-  const listRoute = async (request: Request, current: Current, url: URL) => {
+  const listRoute = async (request: HttpRequest, current: Current) => {
+    const { url } = request;
     const { scope, summary, until } = current;
     const { limit, before, cursor } = paging(config, url);
     const redirect = await nonCanonical(index, scope, url, before);
@@ -150,7 +152,8 @@ export function scopeRoutes(app: Hono, deps: ScopeRouteDeps): void {
     );
   };
 
-  const feedRoute = async (request: Request, current: Current, format: FormatName, url: URL) => {
+  const feedRoute = async (request: HttpRequest, current: Current, format: FormatName) => {
+    const { url } = request;
     const { scope, summary, until } = current;
     const { limit, before, explicitLimit, cursor } = paging(config, url);
     const redirect = await nonCanonical(index, scope, url, before);
@@ -184,34 +187,26 @@ export function scopeRoutes(app: Hono, deps: ScopeRouteDeps): void {
     });
   };
 
-  const routes = [
+  type Serve = (request: HttpRequest, current: Current) => Promise<Answer>;
+  const scopes = [
     { prefix: "", kind: "site" as const },
     { prefix: "/tags/:name", kind: "tag" as const },
     { prefix: "/authors/:name", kind: "author" as const },
   ];
-  for (const { prefix, kind } of routes) {
-    const handle =
-      (serve: (request: Request, current: Current, url: URL) => Promise<Response>) =>
-      async (c: {
-        req: { raw: Request; url: string; param(name: string): string | undefined };
-      }) => {
+  return scopes.flatMap(({ prefix, kind }) => {
+    const route = (path: string, serve: Serve): Route => ({
+      path,
+      async serve(request, params) {
         await deps.sync();
-        const current = await currentScope(deps, kind, c.req.param("name"));
-        return serve(c.req.raw, current, new URL(c.req.url));
-      };
-    const paths: [string, (r: Request, c: Current, u: URL) => Promise<Response>][] = [
-      [prefix || "/", listRoute],
-      ...(Object.keys(FORMATS) as FormatName[]).map(
-        (format) =>
-          [
-            `${prefix}/${format}`,
-            (r: Request, c: Current, u: URL) => feedRoute(r, c, format, u),
-          ] as [string, (r: Request, c: Current, u: URL) => Promise<Response>],
+        const current = await currentScope(deps, kind, params.name);
+        return serve(request, current);
+      },
+    });
+    return [
+      route(prefix || "/", listRoute),
+      ...(Object.keys(FORMATS) as FormatName[]).map((format) =>
+        route(`${prefix}/${format}`, (r, c) => feedRoute(r, c, format)),
       ),
     ];
-    for (const [path, serve] of paths) {
-      app.get(path, handle(serve));
-      app.all(path, () => plain(405, "Method not allowed", { allow: "GET, HEAD" }));
-    }
-  }
+  });
 }

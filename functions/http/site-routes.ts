@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import type { Hono } from "hono";
 import type { ArticleMeta } from "../articles/article.ts";
 import type { Config } from "../config.ts";
 import { NotFoundError } from "../errors.ts";
@@ -19,10 +18,11 @@ import {
   sitemapPageNumber,
 } from "../sitemaps/sitemap.ts";
 import type { Answers } from "./answers.ts";
+import type { Route } from "./exchange.ts";
 import { type FreshReads, unavailableAs503 } from "./fresh.ts";
 import { parseOpmlFormat } from "./query.ts";
 import { represent } from "./representation.ts";
-import { plain, respond } from "./respond.ts";
+import { respond } from "./respond.ts";
 import { currentScope } from "./scope-routes.ts";
 
 const SITEMAP_XML = "application/xml; charset=utf-8";
@@ -48,18 +48,17 @@ function newestOf(summaries: ScopeSummary[]): Date {
 }
 
 /** The site-wide documents: OPML, sitemaps, robots.txt, the feeds' XSLT and article pages. */
-export function siteRoutes(app: Hono, deps: SiteRouteDeps): void {
+export function siteRoutes(deps: SiteRouteDeps): Route[] {
   const { config, index, reads, answers, now } = deps;
-  const route = (
-    path: string,
-    serve: (request: Request, params: Record<string, string>, url: URL) => Promise<Response>,
-  ) => {
-    app.get(path, async (c) => {
-      await deps.sync();
-      return serve(c.req.raw, c.req.param() as Record<string, string>, new URL(c.req.url));
+  const routes: Route[] = [];
+  const route = (path: string, serve: Route["serve"]) =>
+    routes.push({
+      path,
+      async serve(request, params) {
+        await deps.sync();
+        return serve(request, params);
+      },
     });
-    app.all(path, () => plain(405, "Method not allowed", { allow: "GET, HEAD" }));
-  };
   const site = () => currentScope(deps, "site");
   // Each sitemap page of one site version needs the same list: read once per version.
   let everything: { revision: number; articles: Promise<ArticleMeta[]> } | undefined;
@@ -75,8 +74,8 @@ export function siteRoutes(app: Hono, deps: SiteRouteDeps): void {
   };
 
   // Subscription list of every feed (OPML 2.0), announced by rel="outline" on every page.
-  route("/opml.xml", async (request, _params, url) => {
-    const format = parseOpmlFormat(url.searchParams.getAll("format"));
+  route("/opml.xml", async (request) => {
+    const format = parseOpmlFormat(request.url.searchParams.getAll("format"));
     const { value: summaries, until } = await reads.get("scopes", () => index.scopes());
     const version = summaries
       .map((s) => `${s.key}\u0000${s.name}\u0000${s.newest.updated}`)
@@ -172,8 +171,7 @@ export function siteRoutes(app: Hono, deps: SiteRouteDeps): void {
   );
   // Fixed for the life of the deployment: an adapter may keep its answers for good.
   stylesheet.freshUntil = Number.POSITIVE_INFINITY;
-  app.get("/feed.xsl", (c) => respond(c.req.raw, stylesheet));
-  app.all("/feed.xsl", () => plain(405, "Method not allowed", { allow: "GET, HEAD" }));
+  routes.push({ path: "/feed.xsl", serve: (request) => respond(request, stylesheet) });
 
   route("/articles/:slug", async (request, params) => {
     const slug = params.slug ?? "";
@@ -193,6 +191,7 @@ export function siteRoutes(app: Hono, deps: SiteRouteDeps): void {
       until,
     );
   });
+  return routes;
 }
 
 /** A short digest of a content version for cache keys. */

@@ -6,6 +6,7 @@ import { Architecture, LoggingFormat, Runtime, SystemLogLevel } from "aws-cdk-li
 import { type BundlingOptions, NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import type { LogGroup } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
+import { BUNDLE_ALIASES } from "../bundle/aliases.ts";
 import { functionRoleWithLogs } from "../grants.ts";
 
 /** Repository root (infra/constructs/../..): entries, the lockfile and content/ are found here. */
@@ -21,9 +22,15 @@ export const BUNDLING: BundlingOptions = {
   externalModules: ["@aws-sdk/*"],
   // CommonJS dependencies bundled into ESM call require(): give them one.
   banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-  // `feed` pulls in xml-js's XML parser and with it sax (21 KB); Dateline only writes XML.
-  esbuildArgs: { "--alias:sax": join(REPO_ROOT, "infra", "bundle", "sax-stub.cjs") },
-  // md4w (Markdown) loads its WebAssembly from beside the module: here, beside index.mjs.
+  // `feed` pulls in xml-js's XML parser; Dateline only writes XML (see bundle/aliases.ts).
+  esbuildArgs: Object.fromEntries(
+    Object.entries(BUNDLE_ALIASES).map(([name, path]) => [`--alias:${name}`, path]),
+  ),
+};
+
+/** BUNDLING plus md4w's WebAssembly beside index.mjs (md4w loads it from beside the module). */
+const WITH_MARKDOWN: BundlingOptions = {
+  ...BUNDLING,
   commandHooks: {
     beforeBundling: () => [],
     beforeInstall: () => [],
@@ -42,8 +49,13 @@ export interface DatelineFunctionProps {
   memorySize: number;
   timeout: Duration;
   environment?: Record<string, string>;
-  /** Node flags after `--enable-source-maps` (which `sourceMap: true` alone does not set). */
-  nodeOptions?: readonly string[];
+  /** The function compiles Markdown: md4w's WebAssembly ships beside its bundle. */
+  markdown?: boolean;
+  /**
+   * The function maps the stacks it logs itself (functions/handlers/source-map.ts), so Node
+   * runs without `--enable-source-maps` and a cold start does not parse the source map.
+   */
+  mapsOwnStacks?: boolean;
   /**
    * JSON logs with Lambda's own START/END/REPORT lines left out (WARN), the default; `text`
    * passes each line through as written (CloudWatch EMF lines must not be wrapped).
@@ -85,9 +97,10 @@ export class DatelineFunction extends NodejsFunction {
         : {}),
       environment: {
         ...props.environment,
-        NODE_OPTIONS: ["--enable-source-maps", ...(props.nodeOptions ?? [])].join(" "),
+        // `sourceMap: true` alone does not make Node read the map.
+        ...(props.mapsOwnStacks ? {} : { NODE_OPTIONS: "--enable-source-maps" }),
       },
-      bundling: BUNDLING,
+      bundling: props.markdown ? WITH_MARKDOWN : BUNDLING,
     });
     this.executionRole = role;
     this.functionLogGroup = logGroup;

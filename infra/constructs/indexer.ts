@@ -71,6 +71,7 @@ export class Indexer extends Construct {
 
     this.function = new DatelineFunction(this, "Function", {
       entry: props.entry,
+      markdown: true,
       description: "Dateline indexer: compiles changed articles into the index from S3 events",
       roleDescription:
         "Dateline indexer: reads articles/, writes compiled/ and the index, schedules releases",

@@ -11,11 +11,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ServerType, serve } from "@hono/node-server";
-import type { Hono } from "hono";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ArticleMeta } from "../../functions/articles/article.ts";
 import { loadConfig } from "../../functions/config.ts";
+import type { App } from "../../functions/http/app.ts";
 import { memoryLogger } from "../../functions/log.ts";
 import { createRuntime } from "../../functions/runtime.ts";
 import { FolderStore } from "../../functions/storage/folder.ts";
@@ -53,7 +53,7 @@ beforeAll(async () => {
 
   // The stylesheet must come from the feed's own origin, so SITE_URL is the server's address:
   // listen first (port 0), then build the app for that address.
-  let app: Hono | undefined;
+  let app: App | undefined;
   const listening = serve({
     fetch: (request) => (app ? app.fetch(request) : new Response("starting", { status: 503 })),
     hostname: "127.0.0.1",

@@ -7,6 +7,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { build, type Metafile } from "esbuild";
+import { BUNDLE_ALIASES } from "../../infra/bundle/aliases.ts";
 import { type FunctionArtifact, REPO_ROOT } from "./support.ts";
 
 export interface Bundle {
@@ -41,7 +42,7 @@ export async function buildLikeTheStack(entry: string, outfile: string): Promise
     banner: {
       js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
     },
-    alias: { sax: join(REPO_ROOT, "infra", "bundle", "sax-stub.cjs") },
+    alias: { ...BUNDLE_ALIASES },
     outfile,
     metafile: true,
     logLevel: "error",

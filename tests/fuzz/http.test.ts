@@ -9,11 +9,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import fc from "fast-check";
-import type { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { corpus } from "../../bench/corpus.ts";
 import type { ArticleMeta } from "../../functions/articles/article.ts";
 import { loadConfig } from "../../functions/config.ts";
+import type { App } from "../../functions/http/app.ts";
 import { memoryLogger } from "../../functions/log.ts";
 import { createRuntime } from "../../functions/runtime.ts";
 import { memoryStore } from "../fixtures/store.ts";
@@ -22,7 +22,7 @@ const SEED = 20_261_130;
 // 302: a `before` cursor naming no article is redirected to the canonical one.
 const ALLOWED = new Set([200, 302, 304, 400, 404, 405, 414]);
 
-let app: Hono;
+let app: App;
 let snapshot: { articles: ArticleMeta[] };
 let etags: string[] = [];
 const log = memoryLogger();

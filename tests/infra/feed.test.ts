@@ -60,7 +60,7 @@ describe("feed function", () => {
       CACHE_MAX_AGE: "300",
       REVALIDATE_SECONDS: "60",
       ORIGIN_AUTH: "iam",
-      NODE_OPTIONS: "--enable-source-maps",
+      // No NODE_OPTIONS: the function maps the stacks it logs itself (handlers/source-map.ts).
     });
   });
 

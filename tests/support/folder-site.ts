@@ -10,8 +10,8 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import type { Hono } from "hono";
 import { type Config, loadConfig } from "../../functions/config.ts";
+import type { App } from "../../functions/http/app.ts";
 import type { LocalIndex } from "../../functions/index/local.ts";
 import { memoryLogger } from "../../functions/log.ts";
 import { createRuntime } from "../../functions/runtime.ts";
@@ -35,7 +35,7 @@ export interface FolderSite {
   readonly dir: string;
   readonly config: Config;
   readonly local: LocalIndex;
-  readonly app: Hono;
+  readonly app: App;
   readonly log: ReturnType<typeof memoryLogger>;
   get(path: string, headers?: Record<string, string>): Promise<Response>;
   write(path: string, text: string): Promise<void>;

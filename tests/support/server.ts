@@ -13,10 +13,10 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Hono } from "hono";
 import { afterAll, beforeAll } from "vitest";
 import type { CompileSteps } from "../../functions/articles/compile.ts";
 import { type Config, loadConfig } from "../../functions/config.ts";
+import type { App } from "../../functions/http/app.ts";
 import { createApp } from "../../functions/http/app.ts";
 import type { IndexView } from "../../functions/index/index.ts";
 import { LocalIndex } from "../../functions/index/local.ts";
@@ -207,7 +207,7 @@ export function countingIndex(view: IndexView): IndexView & { bodies: number } {
 
 export interface AppSite {
   readonly config: Config;
-  readonly app: Hono;
+  readonly app: App;
   readonly local: LocalIndex;
   /** The index as the app reads it, counting bodies read. */
   readonly index: ReturnType<typeof countingIndex>;
