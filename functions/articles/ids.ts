@@ -21,6 +21,6 @@ export function articleId(slug: string): string {
 }
 
 /** Short stable hash of a store key, used to tell apart two articles that claim one slug. */
-export function keyHash(key: string): string {
-  return createHash("sha256").update(key).digest("hex").slice(0, 8);
+export function keyHash(key: string, length = 8): string {
+  return createHash("sha256").update(key).digest("hex").slice(0, length);
 }

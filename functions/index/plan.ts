@@ -43,28 +43,79 @@ export const NOTHING: Derived = {
   scopes: {},
 };
 
-/** Claim members: store key → fixed-width date; the oldest (then first key) owns the claim. */
+/**
+ * Claim members: store key → fixed-width date; the oldest (then first key) owns the claim.
+ * A disambiguated article is also a member of the candidate slug it HOLDS and of those it
+ * skipped (WATCHES): such members never own a claim, and are there so that a change to the
+ * article that took a candidate (a new one, or one deleted) re-derives the watcher (cascade).
+ */
 export type Claims = Map<string, Map<string, string>>;
 export const MEMBER = "m#";
+const HOLDS = "~";
+const WATCHES = "?";
 
-/** The claims an article makes: its slug, and its front-matter id when it set one. */
-export function claimKeys(d: Derived): string[] {
-  if (d.state === "failed" || d.state === "deleted") return [];
-  return [`slug#${d.base}`, ...(d.explicitId ? [`id#${d.explicitId}`] : [])];
+/**
+ * The claims an article at `key` makes (claim → its member value): its slug and its
+ * front-matter id when it set one; when disambiguated, the candidates up to the one it holds.
+ */
+export function claimsOf(key: string, d: Derived): Map<string, string> {
+  const claims = new Map<string, string>();
+  if (d.state === "failed" || d.state === "deleted") return claims;
+  const time = timeKey(d.date);
+  claims.set(`slug#${d.base}`, time);
+  if (d.explicitId) claims.set(`id#${d.explicitId}`, time);
+  if (d.slug && d.slug !== d.base) {
+    for (const slug of slugCandidates(key, d.base)) {
+      if (slug === d.slug) break;
+      claims.set(`slug#${slug}`, `${WATCHES}${time}`);
+    }
+    claims.set(`slug#${d.slug}`, `${HOLDS}${time}`);
+  }
+  return claims;
+}
+
+export function claimKeys(key: string, d: Derived): string[] {
+  return [...claimsOf(key, d).keys()];
 }
 
 export function ownerOf(members: ReadonlyMap<string, string> | undefined): string | undefined {
   let best: [string, string] | undefined;
   for (const [key, time] of members ?? []) {
+    if (time.startsWith(HOLDS) || time.startsWith(WATCHES)) continue;
     if (!best || time < best[1] || (time === best[1] && key < best[0])) best = [key, time];
   }
   return best?.[0];
 }
 
+/** The slugs a file whose own slug is taken tries, in order (see derive). */
+export function slugCandidates(key: string, base: string): string[] {
+  const h = keyHash(key);
+  return [`${base}-${h}`, `${base}-${h}-2`, `${base}-${h}-3`];
+}
+
+/**
+ * The first candidate that no other article has as its own slug, nor holds with an older date.
+ * A candidate whose claim was not read counts as free: the writer reads the candidates' claims
+ * and derives again (Index #resolve). Past the candidates, the path's whole hash.
+ */
+function freeSlug(key: string, base: string, date: number, claims: Claims): string {
+  const mine = timeKey(date);
+  for (const slug of slugCandidates(key, base)) {
+    const taken = [...(claims.get(`slug#${slug}`) ?? [])].some(([other, time]) => {
+      if (other === key || time.startsWith(WATCHES)) return false;
+      if (!time.startsWith(HOLDS)) return true;
+      const theirs = time.slice(HOLDS.length);
+      return theirs < mine || (theirs === mine && other < key);
+    });
+    if (!taken) return slug;
+  }
+  return `${base}-${keyHash(key, 64)}`;
+}
+
 /**
  * Two files claiming one slug: the oldest (then the first by path) keeps it, the others get a
- * suffix from their own path. Two claiming one front-matter id: the oldest keeps it, the others
- * use their slug's id.
+ * suffix from their own path, never a slug another file has as its own. Two claiming one
+ * front-matter id: the oldest keeps it, the others use their slug's id.
  */
 export function derive(
   key: string,
@@ -76,7 +127,8 @@ export function derive(
   const base = meta.slug;
   const explicitId = meta.id !== articleId(base) ? meta.id : "";
   const owns = (claim: string) => (ownerOf(claims.get(claim)) ?? key) === key;
-  const slug = owns(`slug#${base}`) ? base : `${base}-${keyHash(key)}`;
+  const date = meta.date.getTime();
+  const slug = owns(`slug#${base}`) ? base : freeSlug(key, base, date, claims);
   const id = explicitId && owns(`id#${explicitId}`) ? explicitId : articleId(slug);
   const scopes: Record<string, string> = { site: "" };
   for (const tag of meta.tags) {
@@ -87,7 +139,7 @@ export function derive(
     const s = slugify(person.name);
     if (s && !(`author#${s}` in scopes)) scopes[`author#${s}`] = person.name;
   }
-  return { state, date: meta.date.getTime(), base, explicitId, slug, id, scopes };
+  return { state, date, base, explicitId, slug, id, scopes };
 }
 
 export function sameDerived(a: Derived, b: Derived): boolean {
@@ -136,13 +188,10 @@ export function plan({ key, prev, next, entry, failure }: PlanInput): {
       if: { ownerOrAbsent: key },
     });
   }
-  const was = new Set(claimKeys(prev));
-  for (const claim of claimKeys(next)) {
+  const was = new Set(claimKeys(key, prev));
+  for (const [claim, value] of claimsOf(key, next)) {
     was.delete(claim);
-    add(`C ${claim}`, {
-      update: { pk: CLAIMS, sk: claim },
-      set: { [`${MEMBER}${key}`]: timeKey(next.date) },
-    });
+    add(`C ${claim}`, { update: { pk: CLAIMS, sk: claim }, set: { [`${MEMBER}${key}`]: value } });
   }
   for (const claim of was)
     add(`C ${claim}`, { update: { pk: CLAIMS, sk: claim }, remove: [`${MEMBER}${key}`] });

@@ -1,3 +1,4 @@
+import type { ArticleMeta } from "../articles/article.ts";
 import { forEachLimit } from "../articles/order.ts";
 import type { ApplyResult, ArticleIndex, CompiledArticle, IndexChange, ScopeKey } from "./index.ts";
 import {
@@ -9,7 +10,15 @@ import {
   SCHEDULE,
   timeKey,
 } from "./keys.ts";
-import { type Claims, claimKeys, type Derived, derive, NOTHING, sameDerived } from "./plan.ts";
+import {
+  type Claims,
+  claimKeys,
+  type Derived,
+  derive,
+  NOTHING,
+  sameDerived,
+  slugCandidates,
+} from "./plan.ts";
 import { IndexReader } from "./read.ts";
 import {
   baseMeta,
@@ -118,8 +127,9 @@ export class Index extends IndexReader implements ArticleIndex {
           const rec = await this.#record(key);
           const prev = rec ? derivedOf(rec) : NOTHING;
           if (!rec || prev.state !== "scheduled" || prev.date > now) return UNCHANGED;
-          const claims = await this.#claims(claimKeys(prev));
-          return this.#write(rec, { ...rec }, prev, derive(key, "live", baseMeta(rec), claims));
+          const claims = await this.#claims(claimKeys(key, prev));
+          const next = await this.#resolve(key, "live", baseMeta(rec), claims);
+          return this.#write(rec, { ...rec }, prev, next);
         }),
       );
     }
@@ -153,6 +163,26 @@ export class Index extends IndexReader implements ArticleIndex {
     return readClaims(this.table, keys);
   }
 
+  /**
+   * derive() with the claims of the slugs a disambiguated article may take read first (only
+   * when its own slug is taken: the usual change reads no more claims than before).
+   */
+  async #resolve(
+    key: string,
+    state: Derived["state"],
+    meta: ArticleMeta | undefined,
+    claims: Claims,
+  ): Promise<Derived> {
+    const derived = derive(key, state, meta, claims);
+    if (derived.slug === derived.base) return derived;
+    const unread = slugCandidates(key, derived.base)
+      .map((slug) => `slug#${slug}`)
+      .filter((claim) => !claims.has(claim));
+    if (!unread.length) return derived;
+    for (const [claim, members] of await this.#claims(unread)) claims.set(claim, members);
+    return derive(key, state, meta, claims);
+  }
+
   async #applyOnce(change: IndexChange): Promise<ApplyResult> {
     const rec = await this.#record(change.key);
     const prev = rec ? derivedOf(rec) : NOTHING;
@@ -161,7 +191,8 @@ export class Index extends IndexReader implements ArticleIndex {
       if (order < 0) return STALE;
       const same =
         change.kind === "delete" ? prev.state === "deleted" : rec.version === change.version;
-      if (order === 0 && same) return this.#cascade(change.key, claimKeys(prev), UNCHANGED);
+      if (order === 0 && same)
+        return this.#cascade(change.key, claimKeys(change.key, prev), UNCHANGED);
     }
     const next: Item = {
       pk: ARTICLES,
@@ -194,14 +225,14 @@ export class Index extends IndexReader implements ArticleIndex {
       next.reasons = JSON.stringify(change.reasons);
     }
     const mine = derive(change.key, state, meta, new Map());
-    const claimSet = [...new Set([...claimKeys(prev), ...claimKeys(mine)])];
+    const claimSet = [...new Set([...claimKeys(change.key, prev), ...claimKeys(change.key, mine)])];
     const claims = await this.#claims(claimSet);
     // Resolve as if this change's own claim writes were done (the cascade settles the rest).
     for (const [claim, members] of claims) {
       members.delete(change.key);
-      if (claimKeys(mine).includes(claim)) members.set(change.key, timeKey(mine.date));
+      if (claimKeys(change.key, mine).includes(claim)) members.set(change.key, timeKey(mine.date));
     }
-    const derived = derive(change.key, state, meta, claims);
+    const derived = await this.#resolve(change.key, state, meta, claims);
     if (rec && rec.hash === next.hash && sameDerived(prev, derived)) {
       // The same content under a new sequencer: remember the sequencer, touch nothing else.
       await this.table.write({
@@ -301,12 +332,8 @@ export class Index extends IndexReader implements ArticleIndex {
           const rec = await this.#record(other);
           if (!rec || rec.entry === undefined) return UNCHANGED;
           const prev = derivedOf(rec);
-          const next = derive(
-            other,
-            prev.state,
-            baseMeta(rec),
-            await this.#claims(claimKeys(prev)),
-          );
+          const claims = await this.#claims(claimKeys(other, prev));
+          const next = await this.#resolve(other, prev.state, baseMeta(rec), claims);
           if (sameDerived(prev, next)) return UNCHANGED;
           return this.#write(rec, { ...rec }, prev, next);
         }),

@@ -52,21 +52,46 @@ describe("LocalIndex: slugs and ids", () => {
     expect(await resolve(shuffled)).toEqual(forward);
   });
 
-  // KNOWN BUG in the index (functions/index/plan.ts derive): the suffixed slug is not checked
-  // against other articles' own slugs, so b/hello.md and c.md both serve as hello-<hash of
-  // b/hello.md> (two site entries, one page item). The Catalog checked it. Remove `.fails` once
-  // derive() picks a free slug.
-  it.fails("never hands out a disambiguated slug that another article already has", async () => {
+  // A disambiguated slug is never one another article has as its own (the Catalog's rule):
+  // the own slug wins, the disambiguated article takes the next candidate.
+  it("never hands out a disambiguated slug that another article already has", async () => {
     const clash = `hello-${keyHash("b/hello.md")}`;
-    const { local } = setup(
-      memoryStore({
-        "a/hello.md": article("Old", "2024-01-01"),
-        "b/hello.md": article("New", "2024-02-01"),
-        "c.md": article("Clash", "2024-03-01", { slug: clash }),
-      }),
-    );
-    expect(new Set((await live(local)).map((a) => a.slug)).size).toBe(3);
+    const files = {
+      "a/hello.md": article("Old", "2024-01-01"),
+      "b/hello.md": article("New", "2024-02-01"),
+      "c.md": article("Clash", "2024-03-01", { slug: clash }),
+    };
+    const { local } = setup(memoryStore(files));
+    const articles = await live(local);
+    expect(new Set(articles.map((a) => a.slug)).size).toBe(3);
+    expect(new Set(articles.map((a) => a.id)).size).toBe(3);
     expect((await bySlug(local, clash))?.key).toBe("c.md");
+    expect((await bySlug(local, `${clash}-2`))?.key).toBe("b/hello.md");
+    // The same whatever the order the files are indexed in.
+    const reversed = setup(memoryStore(Object.fromEntries(Object.entries(files).reverse())));
+    expect(Object.fromEntries((await live(reversed.local)).map((a) => [a.key, a.slug]))).toEqual(
+      Object.fromEntries(articles.map((a) => [a.key, a.slug])),
+    );
+  });
+
+  it("moves a disambiguated article off a slug that a new article claims as its own", async () => {
+    const clash = `hello-${keyHash("b/hello.md")}`;
+    const store = memoryStore({
+      "a/hello.md": article("Old", "2024-01-01"),
+      "b/hello.md": article("New", "2024-02-01"),
+    });
+    const { local, clock } = setup(store);
+    expect((await bySlug(local, clash))?.key).toBe("b/hello.md");
+    store.put("c.md", article("Clash", "2024-03-01", { slug: clash }));
+    clock.now += 2 * MINUTE;
+    const slugs = Object.fromEntries((await live(local)).map((a) => [a.key, a.slug]));
+    expect(slugs).toEqual({ "a/hello.md": "hello", "b/hello.md": `${clash}-2`, "c.md": clash });
+    expect((await bySlug(local, clash))?.title).toBe("Clash");
+    // Once the clash is gone, the first candidate is free again.
+    store.remove("c.md");
+    clock.now += 2 * MINUTE;
+    expect((await bySlug(local, clash))?.key).toBe("b/hello.md");
+    expect(await bySlug(local, `${clash}-2`)).toBeUndefined();
   });
 
   it("keeps an article's id when its title changes", async () => {
