@@ -98,6 +98,15 @@ function articleKeyOf(fullKey: string, prefix: string): string | undefined {
 interface Message {
   id: string | undefined;
   work: Work;
+  /** Delivered before (SQS's ApproximateReceiveCount above 1): it may have applied already. */
+  retried: boolean;
+}
+
+/** The fields of an SQS record this handler reads. */
+interface SQSRecordLike {
+  messageId: string;
+  body: string;
+  attributes?: { ApproximateReceiveCount?: string };
 }
 
 /**
@@ -111,11 +120,12 @@ export async function handleIndexerEvent(
   const records = (event as { Records?: { eventSource?: unknown }[] })?.Records;
   const batch = Array.isArray(records) && records.every((r) => r?.eventSource === "aws:sqs");
   const messages: Message[] = batch
-    ? (records as { messageId: string; body: string }[]).map((r) => ({
+    ? (records as SQSRecordLike[]).map((r) => ({
         id: r.messageId,
         work: parse(r.body, deps),
+        retried: Number(r.attributes?.ApproximateReceiveCount ?? 1) > 1,
       }))
-    : [{ id: undefined, work: workOf(event, deps.bucket, deps.prefix) }];
+    : [{ id: undefined, work: workOf(event, deps.bucket, deps.prefix), retried: false }];
   const failed = new Set<string | undefined>();
   const results = new Map<Message, ApplyResult[]>();
   const run = async (message: Message) => {
@@ -194,7 +204,9 @@ async function afterChanges(
   const now = deps.now();
   for (const [message, applied] of results) {
     for (const result of applied) {
-      if (result.outcome !== "applied") continue;
+      // A retried message may have applied before its announcement failed: announce again.
+      const repeat = message.retried && result.outcome === "repeated";
+      if (result.outcome !== "applied" && !repeat) continue;
       for (const scope of result.scopes) push(scopes, scopePathOf(scope), message);
       if (result.releaseAt !== undefined && result.releaseAt > now)
         push(releases, result.releaseAt, message);

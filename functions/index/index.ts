@@ -67,9 +67,14 @@ export type IndexChange = {
   | { kind: "delete" }
 );
 
-/** What applying a change did: the scopes whose pages changed (for pings and invalidation). */
+/**
+ * What applying a change did: the scopes whose pages changed (for pings and invalidation).
+ * "repeated": the change is the one the record already holds (a redelivered event): nothing was
+ * written, and the scopes, pages and release are those it changed when it was applied, so a
+ * message retried after its announcement failed can announce and schedule them again.
+ */
 export interface ApplyResult {
-  outcome: "applied" | "unchanged" | "stale";
+  outcome: "applied" | "unchanged" | "stale" | "repeated";
   scopes: ScopeKey[];
   /** Slugs of article pages that changed. */
   pages: string[];

@@ -6,13 +6,26 @@ import { createHash } from "node:crypto";
 import type { ArticleMeta } from "../articles/article.ts";
 import { articleId } from "../articles/ids.ts";
 import { forEachLimit } from "../articles/order.ts";
-import type { ApplyResult, CompiledArticle } from "./index.ts";
+import type { ApplyResult, CompiledArticle, ScopeKey } from "./index.ts";
 import { type BlobStore, CLAIMS, decodeEntry, encodeEntry, INLINE_HTML_BYTES } from "./keys.ts";
 import { type Claims, type Derived, MEMBER, NOTHING, ownerOf, plan } from "./plan.ts";
 import { ConflictError, type Item, keyOf, type Table, type TableWrite } from "./table.ts";
 
 export const UNCHANGED: ApplyResult = { outcome: "unchanged", scopes: [], pages: [] };
 export const STALE: ApplyResult = { outcome: "stale", scopes: [], pages: [] };
+
+/** What the change a record holds did when it was applied (see ApplyResult "repeated"). */
+export function repeatedOf(rec: Item): ApplyResult {
+  const now = derivedOf(rec);
+  const before = rec.prev !== undefined ? (JSON.parse(String(rec.prev)) as Derived) : NOTHING;
+  const live = [before, now].filter((d) => d.state === "live");
+  return {
+    outcome: "repeated",
+    scopes: [...new Set(live.flatMap((d) => Object.keys(d.scopes)))] as ScopeKey[],
+    pages: [...new Set(live.map((d) => d.slug))],
+    ...(now.state === "scheduled" ? { releaseAt: now.date } : {}),
+  };
+}
 
 export function derivedOf(rec: Item): Derived {
   return rec.derived ? (JSON.parse(String(rec.derived)) as Derived) : NOTHING;

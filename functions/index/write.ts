@@ -27,6 +27,7 @@ import {
   merge,
   planOf,
   readClaims,
+  repeatedOf,
   revisedOf,
   runPlan,
   STALE,
@@ -192,7 +193,7 @@ export class Index extends IndexReader implements ArticleIndex {
       const same =
         change.kind === "delete" ? prev.state === "deleted" : rec.version === change.version;
       if (order === 0 && same)
-        return this.#cascade(change.key, claimKeys(change.key, prev), UNCHANGED);
+        return this.#cascade(change.key, claimKeys(change.key, prev), repeatedOf(rec));
     }
     const next: Item = {
       pk: ARTICLES,

@@ -3,6 +3,7 @@
  * index in dynalite, the WebSub queue and EventBridge Scheduler as stand-ins on 127.0.0.1.
  * Events arrive as SQS batches of S3 notifications, as Lambda delivers them.
  */
+import type { SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { indexerFromEnv } from "../../functions/handlers/indexer.ts";
 import { handleIndexerEvent, type IndexerDeps } from "../../functions/handlers/indexer-batch.ts";
@@ -78,6 +79,16 @@ async function setup(options: { viaProxy?: boolean } = {}) {
       .map((m) => (JSON.parse(m.body) as { scopes: string[] }).scopes);
   const uploaded = (key: string) => s3Record(s3.bucket, `${prefix}${key}`);
   return { deps, prefix, announced, group: `dateline-${n}`, uploaded };
+}
+
+/** The same SQS messages delivered a second time (after their visibility timeout). */
+function redelivered(event: SQSEvent): SQSEvent {
+  return {
+    Records: event.Records.map((r) => ({
+      ...r,
+      attributes: { ...r.attributes, ApproximateReceiveCount: "2" },
+    })),
+  };
 }
 
 const titles = async (deps: IndexerDeps) =>
@@ -162,6 +173,15 @@ describe("indexer handler", () => {
         message: "indexer: changed feeds could not be announced",
       }),
     );
+    // The index holds the change already; SQS delivers the message again: it is announced.
+    const before = announced().length;
+    expect(await handleIndexerEvent(redelivered(event), deps)).toEqual({ batchItemFailures: [] });
+    expect(announced().slice(before)).toEqual([["", "/authors/kim-seo-yeon", "/tags/transport"]]);
+    // A duplicate S3 event in a message of its own (first delivery) changes and announces nothing.
+    expect(await handleIndexerEvent(sqsEvent([[uploaded("tram.md")]]), deps)).toEqual({
+      batchItemFailures: [],
+    });
+    expect(announced()).toHaveLength(before + 1);
   });
 
   it("schedules a future-dated article's release once, and the release message makes it live", async () => {
@@ -207,7 +227,7 @@ describe("indexer handler", () => {
   });
 
   it("fails the message whose release could not be scheduled", async () => {
-    const { deps, prefix, uploaded } = await setup();
+    const { deps, prefix, uploaded, group } = await setup();
     await s3.put(
       `${prefix}later.md`,
       articleFile({ title: "Later", date: new Date(clock + 86_400_000).toISOString() }),
@@ -221,6 +241,10 @@ describe("indexer handler", () => {
     } finally {
       scheduler.failWith = undefined;
     }
+    // Delivered again, the change is already in the index: the release is still scheduled.
+    const before = scheduler.schedules.filter((s) => s.GroupName === group).length;
+    expect(await handleIndexerEvent(redelivered(event), deps)).toEqual({ batchItemFailures: [] });
+    expect(scheduler.schedules.filter((s) => s.GroupName === group)).toHaveLength(before + 1);
   });
 
   it("reconciles on a rebuild message or a scheduled event; ignores what is not ours", async () => {
