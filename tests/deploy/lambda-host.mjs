@@ -6,8 +6,9 @@
 // argv[3]: the handler's export name (from the template's Handler, e.g. "handler")
 // Messages to the parent:
 //   { type: "ready", importMs, rss } | { type: "failed", message }
-//   { type: "result", id, result, ms, rss } | { type: "error", id, message, ms }
-// (rss: the process's resident set size in bytes, for memory sizing)
+//   { type: "result", id, result, ms, rss, fetchLoaded } | { type: "error", id, message, ms }
+// (rss: the process's resident set size in bytes, for memory sizing; fetchLoaded: whether Node's
+// fetch implementation, undici, has been loaded: its first use costs a cold start ~25 ms)
 // Messages from the parent: { type: "invoke", id, event }
 //   | { type: "repeat", id, event, calls, rounds }: the handler on `event` `calls` times per
 //     round, answered as { type: "result", id, result: { perCallMs (median of rounds) }, ms, rss }
@@ -39,6 +40,8 @@ try {
 
 let invocations = 0;
 
+const fetchLoaded = () => process.moduleLoadList.some((m) => m.includes("undici"));
+
 /** The fields of a Lambda context object that handlers commonly read. */
 function context(id) {
   const deadline = Date.now() + 10_000;
@@ -67,7 +70,14 @@ process.on("message", async (message) => {
   try {
     const result = await handler(event, context(`${invocations}-${id}`));
     const ms = performance.now() - started;
-    send({ type: "result", id, result, ms, rss: process.memoryUsage.rss() });
+    send({
+      type: "result",
+      id,
+      result,
+      ms,
+      rss: process.memoryUsage.rss(),
+      fetchLoaded: fetchLoaded(),
+    });
   } catch (error) {
     send({
       type: "error",

@@ -421,10 +421,17 @@ export interface LambdaHost {
   readonly importMs: number;
   /** Resident set size (bytes) right after the import. */
   readonly importRss: number;
-  /** The response, how long the handler took (ms) and the host's RSS (bytes) afterwards. */
-  invoke(request: HttpRequest): Promise<LambdaResult & { ms: number; rss: number }>;
+  /**
+   * The response, how long the handler took (ms), the host's RSS (bytes) afterwards and whether
+   * Node's fetch implementation (undici) is loaded by then.
+   */
+  invoke(
+    request: HttpRequest,
+  ): Promise<LambdaResult & { ms: number; rss: number; fetchLoaded?: boolean }>;
   /** Any event (e.g. an SQS batch): whatever the handler returned. */
-  invokeEvent(event: unknown): Promise<{ result: unknown; ms: number; rss: number }>;
+  invokeEvent(
+    event: unknown,
+  ): Promise<{ result: unknown; ms: number; rss: number; fetchLoaded?: boolean }>;
   /** Warm timing in the host: the median over `rounds` of the mean of `calls` invocations. */
   repeat(
     request: HttpRequest,
@@ -478,7 +485,7 @@ export function startLambdaHost(
   const pending = new Map<
     number,
     {
-      resolve: (r: { result: unknown; ms: number; rss: number }) => void;
+      resolve: (r: { result: unknown; ms: number; rss: number; fetchLoaded?: boolean }) => void;
       reject: (e: Error) => void;
     }
   >();
@@ -490,11 +497,13 @@ export function startLambdaHost(
       message?: string;
       ms: number;
       rss: number;
+      fetchLoaded?: boolean;
     };
     const waiter = pending.get(m.id);
     if (!waiter) return;
     pending.delete(m.id);
-    if (m.type === "result") waiter.resolve({ result: m.result, ms: m.ms, rss: m.rss });
+    if (m.type === "result")
+      waiter.resolve({ result: m.result, ms: m.ms, rss: m.rss, fetchLoaded: m.fetchLoaded });
     else waiter.reject(new Error(`handler threw: ${m.message}`));
   });
   child.on("exit", (code, signal) => {
@@ -520,7 +529,7 @@ export function startLambdaHost(
       }
       const invokeEvent = (event: unknown) => {
         const id = ++nextId;
-        return new Promise<{ result: unknown; ms: number; rss: number }>(
+        return new Promise<{ result: unknown; ms: number; rss: number; fetchLoaded?: boolean }>(
           (resolveInvoke, rejectInvoke) => {
             pending.set(id, { resolve: resolveInvoke, reject: rejectInvoke });
             child.send({ type: "invoke", id, event });
@@ -543,11 +552,11 @@ export function startLambdaHost(
           });
         },
         async invoke(request) {
-          const { result, ms, rss } = await invokeEvent(httpEvent(request));
+          const { result, ms, rss, fetchLoaded } = await invokeEvent(httpEvent(request));
           if (typeof result !== "object" || result === null || !("statusCode" in result)) {
             throw new Error(`not an HTTP API result: ${JSON.stringify(result)}`);
           }
-          return { ...(result as LambdaResult), ms, rss };
+          return { ...(result as LambdaResult), ms, rss, fetchLoaded };
         },
         logs: () => [...lines],
         dispose: () =>

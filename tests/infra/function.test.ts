@@ -1,6 +1,6 @@
 /**
  * What the three Dateline functions share (infra/constructs/function.ts): Node.js 24 on arm64,
- * JSON logs with Lambda's system lines at WARN, source maps on, their own log group and a role
+ * JSON logs with Lambda's system lines at WARN, source-mapped stacks, their own log group and a role
  * that may write only there, no reserved concurrency. Template only, no bundling.
  */
 import { beforeAll, describe, expect, it } from "vitest";
@@ -17,7 +17,7 @@ beforeAll(() => {
   synth = synthFor({ "dateline:hubUrl": "https://hub.example.org/websub" });
 });
 
-describe.each(Object.entries(FUNCTIONS))("the %s function", (_name, description) => {
+describe.each(Object.entries(FUNCTIONS))("the %s function", (name, description) => {
   const fn = () => synth.fn(description);
 
   it("runs Node.js 24 on arm64 from an ESM bundle's handler export", () => {
@@ -49,7 +49,13 @@ describe.each(Object.entries(FUNCTIONS))("the %s function", (_name, description)
   });
 
   it("maps stack traces through its source map", () => {
-    expect(String(synth.env(fn()).NODE_OPTIONS)).toMatch(/^--enable-source-maps( |$)/);
+    if (name === "feed") {
+      // The feed function maps the stacks it logs itself (handlers/source-map.ts), so its cold
+      // start does not parse the map; tests/deploy/feed-bundle.test.ts checks the map ships.
+      expect(synth.env(fn())).not.toHaveProperty("NODE_OPTIONS");
+    } else {
+      expect(String(synth.env(fn()).NODE_OPTIONS)).toMatch(/^--enable-source-maps( |$)/);
+    }
   });
 
   it("reserves no concurrency and has a role of its own with no managed policy", () => {
