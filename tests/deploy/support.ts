@@ -4,7 +4,7 @@
  * process that runs a bundle's handler on Lambda Function URL (payload 2.0) events as CloudFront
  * sends them through origin access control, or on any other event.
  *
- * Used by the tests in tests/deploy/ and scripts/measure-bundle.ts.
+ * Used by the tests in tests/deploy/ and the benchmarks (bench/lambda-cold.ts).
  */
 import { type ChildProcess, execFile, fork } from "node:child_process";
 import { existsSync, statSync } from "node:fs";

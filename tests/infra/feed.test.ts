@@ -36,7 +36,7 @@ describe("feed function", () => {
     const props = propsOf(feedFunction());
     expect(props.Runtime).toMatch(/^nodejs(22|24)\.x$/);
     expect(props.Architectures).toEqual(["arm64"]);
-    // 1024 MB for CPU (cold starts), not memory: see infra/stack.ts and scripts/measure-bundle.ts.
+    // 1024 MB for CPU (cold starts), not memory: see infra/constructs/feed.ts and bench/lambda-cold.ts.
     expect(props.MemorySize).toBe(1024);
     expect(props.Timeout).toBe(10);
   });
