@@ -81,7 +81,6 @@ const baseEnv = (table: string, dynamo: string) => ({
   INDEX_TABLE: table,
   CONTENT_BUCKET: s3.bucket,
   CONTENT_PREFIX: PREFIX,
-  NODE_OPTIONS: "--enable-source-maps",
 });
 
 console.log("\nLambda bundles (issue 10), fresh processes against dynalite and s3rver");
@@ -104,7 +103,7 @@ async function bareNode(): Promise<{ importMs: number; firstMs: number }> {
   const imports: number[] = [];
   const firsts: number[] = [];
   for (let r = 0; r < RUNS; r++) {
-    const host = await startLambdaHost(file, "handler", { NODE_OPTIONS: "--enable-source-maps" });
+    const host = await startLambdaHost(file, "handler", {});
     const first = await host.invoke({ path: "/feed.xml" });
     imports.push(host.importMs);
     firsts.push(host.importMs + first.ms);

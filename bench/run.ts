@@ -136,7 +136,7 @@ async function firstResponse(app: App, path = "/feed.xml"): Promise<void> {
 const BANNER =
   "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
-/** Bundles like infra/stack.ts does (ESM, minified, node22, @aws-sdk/* external, sax stub). */
+/** Bundles like infra/stack.ts does (ESM, minified, node22, @aws-sdk/* external, BUNDLE_ALIASES). */
 async function bundle(entry: string, outfile: string): Promise<Metafile> {
   const result = await build({
     entryPoints: [entry],
