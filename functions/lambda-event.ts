@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { NO_STORE, PLAIN_TEXT } from "./http/headers.ts";
 
 /** Why an event cannot be served, as the client is told (400). */
 export type EventProblem = string;
@@ -56,11 +57,7 @@ export function eventProblem(event: unknown): EventProblem | undefined {
 export function badEvent(problem: EventProblem): APIGatewayProxyStructuredResultV2 {
   return {
     statusCode: 400,
-    headers: {
-      "content-type": "text/plain; charset=utf-8",
-      "cache-control": "no-store",
-      "x-content-type-options": "nosniff",
-    },
+    headers: { ...PLAIN_TEXT, "cache-control": NO_STORE },
     body: `Bad request: ${problem}\n`,
     isBase64Encoded: false,
   };

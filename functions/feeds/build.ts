@@ -3,26 +3,9 @@ import { uuidV5 } from "../articles/ids.ts";
 import { updatedOf } from "../articles/revisions.ts";
 import { absoluteUrl, resolveFragments } from "../articles/urls.ts";
 import type { Config } from "../config.ts";
+import { type Cursor, cursorAfter, formatCursor } from "./cursor.ts";
 import type { FeedDocument, FeedEntry } from "./model.ts";
 import type { Scope } from "./scopes.ts";
-
-/** Where a page of a feed starts: after the article with this date and slug (exclusive). */
-export interface Cursor {
-  seconds: number;
-  slug: string;
-}
-
-/** `1712345678-some-slug` → Cursor; undefined when malformed. */
-export function parseCursor(value: string): Cursor | undefined {
-  // Any letter: slugs keep modifier letters such as the katakana long-vowel mark (コーヒー).
-  const m = /^(\d{1,12})-([\p{L}\p{N}-]{1,120})$/u.exec(value);
-  return m?.[1] && m[2] ? { seconds: Number(m[1]), slug: m[2] } : undefined;
-}
-
-/** The cursor that continues after `meta`. */
-export function cursorAfter(meta: ArticleMeta): string {
-  return `${Math.floor(meta.date.getTime() / 1000)}-${meta.slug}`;
-}
 
 /** A page of entries as the index returns it: newest first, and whether older ones follow. */
 export interface EntryPage {
@@ -68,7 +51,7 @@ export function buildFeed(
     return text ? `?${text}` : "";
   };
   const base = `${site}${scope.path}`;
-  const self = `${site}${request.documentPath}${query(before ? { before: `${before.seconds}-${before.slug}` } : {})}`;
+  const self = `${site}${request.documentPath}${query(before ? { before: formatCursor(before) } : {})}`;
   const entries = page.items.map((item) => entryOf(config, item.meta, item.html));
   const last = page.items[page.items.length - 1];
   const next = page.more && last ? last.meta : undefined;

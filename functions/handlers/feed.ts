@@ -7,6 +7,7 @@
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from "aws-lambda";
 import { ConfigError } from "../errors.ts";
+import { NO_STORE, PLAIN_TEXT } from "../http/headers.ts";
 import { badEvent, eventProblem } from "../lambda-event.ts";
 import { jsonLogger } from "../log.ts";
 import { cameThroughOrigin, originAuthOf } from "../origin.ts";
@@ -18,7 +19,7 @@ type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV
 // Stacks in logs name the TypeScript sources (see source-map.ts).
 const log = jsonLogger(bundleStackMapper(import.meta.url));
 const originAuth = originAuthOf(process.env);
-const TEXT = { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" };
+const TEXT = { ...PLAIN_TEXT, "cache-control": NO_STORE };
 
 /**
  * The feed app wired from the environment (the function's, or a test's): the site URL (from SSM

@@ -1,6 +1,7 @@
 import type { ArticleMeta } from "../articles/article.ts";
 import type { Config } from "../config.ts";
 import type { Answer, HttpRequest } from "./exchange.ts";
+import { cacheControl, PAGE_HEADERS } from "./headers.ts";
 import {
   type Representation,
   represent,
@@ -8,17 +9,9 @@ import {
   VersionedCache,
 } from "./representation.ts";
 import { respond } from "./respond.ts";
-import { lastModifiedFor, MemoryServedLog, type ServedLog } from "./served.ts";
-
-/** Resources whose last answer is remembered so Last-Modified never goes backwards. */
-const MAX_REMEMBERED = 2_000;
+import { LastModifiedTracker, type ServedLog } from "./served.ts";
 
 export const HTML = "text/html; charset=utf-8";
-const PAGE_HEADERS = {
-  "content-security-policy":
-    "default-src 'none'; style-src 'unsafe-inline'; img-src http: https: data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-  "referrer-policy": "strict-origin-when-cross-origin",
-};
 
 /** A rendered document: its text, when its content last changed, extra headers. */
 export interface Rendered {
@@ -64,20 +57,7 @@ export interface Answers {
  */
 export function answers(config: Config, now: () => number, served?: ServedLog): Answers {
   const reps = new VersionedCache<Representation>(representationBytes);
-  // Bytes can change with no newer article date (an article deleted, a next link appearing, a
-  // new SITE_URL or site title): Last-Modified must still move, or If-Modified-Since pollers
-  // would be told "304" for new bytes (see lastModifiedFor).
-  const answered = served ?? new MemoryServedLog(MAX_REMEMBERED);
-  const monotonic = (resource: string, rep: Representation): Representation => {
-    const before = answered.get(resource);
-    const time = lastModifiedFor(before, rep.etag, rep.lastModified.getTime(), now(), !!served);
-    rep.lastModified = new Date(time);
-    if (before?.etag !== rep.etag || before.lastModified !== time)
-      answered.set(resource, { etag: rep.etag, lastModified: time });
-    return rep;
-  };
-  const cacheControl = (age: number) =>
-    `public, max-age=${age}, stale-while-revalidate=${Math.max(age, 60)}, stale-if-error=86400`;
+  const lastModified = new LastModifiedTracker(now, served);
   const rendered: Answers["rendered"] = (key, type, render) => {
     // The resource is the key without its content version (the part up to the first "|").
     const resource = key.slice(key.indexOf("|") + 1);
@@ -92,7 +72,7 @@ export function answers(config: Config, now: () => number, served?: ServedLog): 
         cacheControl(config.cacheMaxAge),
         doc.headers,
       );
-      return monotonic(resource, rep);
+      return lastModified.date(resource, rep);
     });
   };
   const answer: Answers["respond"] = (request, rep, freshUntil) => {

@@ -1,5 +1,5 @@
 import { BadRequestError } from "../errors.ts";
-import { type Cursor, parseCursor } from "../feeds/build.ts";
+import { type Cursor, parseCursor } from "../feeds/cursor.ts";
 import { OPML_FORMATS, type OpmlFormat } from "../feeds/opml.ts";
 
 export const MAX_LIMIT = 100;

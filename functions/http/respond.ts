@@ -1,6 +1,7 @@
 import { isNotModified } from "./conditional.ts";
 import { negotiateEncoding } from "./encoding.ts";
 import type { Answer, HttpRequest } from "./exchange.ts";
+import { errorCacheControl, PLAIN_TEXT } from "./headers.ts";
 import { type Representation, variant, variantEtag } from "./representation.ts";
 
 /**
@@ -37,12 +38,7 @@ export async function respond(request: HttpRequest, rep: Representation): Promis
 export function plain(status: number, message: string, extra: Record<string, string> = {}): Answer {
   return {
     status,
-    headers: {
-      "content-type": "text/plain; charset=utf-8",
-      "cache-control": status === 404 ? "public, max-age=60" : "no-store",
-      "x-content-type-options": "nosniff",
-      ...extra,
-    },
+    headers: { ...PLAIN_TEXT, "cache-control": errorCacheControl(status), ...extra },
     body: `${message}\n`,
   };
 }

@@ -2,7 +2,8 @@ import type { ArticleMeta } from "../articles/article.ts";
 import type { Config } from "../config.ts";
 import { NotFoundError } from "../errors.ts";
 import { renderAtom } from "../feeds/atom.ts";
-import { buildFeed, type Cursor, cursorAfter } from "../feeds/build.ts";
+import { buildFeed } from "../feeds/build.ts";
+import { type Cursor, cursorAfter, formatCursor } from "../feeds/cursor.ts";
 import { renderIsolated } from "../feeds/isolate.ts";
 import { renderJson } from "../feeds/json.ts";
 import { renderRss } from "../feeds/rss.ts";
@@ -13,6 +14,7 @@ import { listPage } from "../pages/list.ts";
 import { type Answers, latest } from "./answers.ts";
 import type { Answer, HttpRequest, Route } from "./exchange.ts";
 import { type FreshReads, unavailableAs503 } from "./fresh.ts";
+import { NO_STORE } from "./headers.ts";
 import { parseBefore, parseLimit } from "./query.ts";
 import { respond } from "./respond.ts";
 
@@ -88,7 +90,7 @@ function paging(config: Config, url: URL) {
   const explicitLimit = url.searchParams.has("limit");
   const fallback = before ? config.pageSize : config.feedLimit;
   const limit = parseLimit(url.searchParams.getAll("limit"), fallback);
-  const cursor = before ? `${before.seconds}-${before.slug}` : "";
+  const cursor = before ? formatCursor(before) : "";
   return { limit, before, explicitLimit, cursor };
 }
 
@@ -106,7 +108,7 @@ async function nonCanonical(
   if (!before) return undefined;
   const above = await unavailableAs503(index.above(scope.key, before));
   const canonical = above ? cursorAfter(above) : undefined;
-  if (canonical === `${before.seconds}-${before.slug}`) return undefined;
+  if (canonical === formatCursor(before)) return undefined;
   const target = new URLSearchParams(url.search);
   if (canonical) target.set("before", canonical);
   else target.delete("before");
@@ -115,7 +117,7 @@ async function nonCanonical(
     status: 302,
     headers: {
       location: `${url.pathname}${query ? `?${query}` : ""}`,
-      "cache-control": "no-store",
+      "cache-control": NO_STORE,
     },
     body: null,
   };

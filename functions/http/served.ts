@@ -1,3 +1,5 @@
+import type { Representation } from "./representation.ts";
+
 /** What was last answered for one resource: its bytes' ETag and the Last-Modified sent with it. */
 export interface ServedRecord {
   etag: string;
@@ -70,4 +72,36 @@ export function lastModifiedFor(
   if (before.etag === etag) return Math.max(content, before.lastModified);
   if (content > before.lastModified) return content;
   return Math.max(before.lastModified + 1000, second);
+}
+
+/** Resources whose last answer is remembered (without a ServedLog) so Last-Modified never goes backwards. */
+const MAX_REMEMBERED = 2_000;
+
+/**
+ * Dates each resource's representations with lastModifiedFor, remembering what it answered in
+ * `served` (or, without one, in memory): bytes can change with no newer article date (an
+ * article deleted, a next link appearing, a new SITE_URL or site title), and Last-Modified must
+ * still move, or If-Modified-Since pollers would be told "304" for new bytes.
+ */
+export class LastModifiedTracker {
+  readonly #now: () => number;
+  readonly #answered: ServedLog;
+  readonly #firstServed: boolean;
+
+  constructor(now: () => number, served?: ServedLog) {
+    this.#now = now;
+    this.#answered = served ?? new MemoryServedLog(MAX_REMEMBERED);
+    this.#firstServed = served !== undefined;
+  }
+
+  /** Sets `rep.lastModified` for `resource` (its content date in, its Last-Modified out). */
+  date(resource: string, rep: Representation): Representation {
+    const before = this.#answered.get(resource);
+    const content = rep.lastModified.getTime();
+    const time = lastModifiedFor(before, rep.etag, content, this.#now(), this.#firstServed);
+    rep.lastModified = new Date(time);
+    if (before?.etag !== rep.etag || before.lastModified !== time)
+      this.#answered.set(resource, { etag: rep.etag, lastModified: time });
+    return rep;
+  }
 }

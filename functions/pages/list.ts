@@ -1,7 +1,7 @@
 import type { ArticleMeta } from "../articles/article.ts";
 import { escapeHtml } from "../articles/urls.ts";
 import type { Config } from "../config.ts";
-import { cursorAfter } from "../feeds/build.ts";
+import { cursorAfter } from "../feeds/cursor.ts";
 import type { Scope } from "../feeds/scopes.ts";
 import { tagSlug } from "../feeds/scopes.ts";
 import { layout, timeTag } from "./layout.ts";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../functions/config.ts";
 import { renderAtom } from "../../functions/feeds/atom.ts";
-import { type Cursor, parseCursor } from "../../functions/feeds/build.ts";
+import { type Cursor, parseCursor } from "../../functions/feeds/cursor.ts";
 import { renderJson } from "../../functions/feeds/json.ts";
 import { renderRss } from "../../functions/feeds/rss.ts";
 import { type Scope, scopesFrom } from "../../functions/feeds/scopes.ts";

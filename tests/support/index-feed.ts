@@ -1,6 +1,7 @@
 /** The feed model built from a loaded local index, as the app builds it, for renderer tests. */
 import type { Config } from "../../functions/config.ts";
-import { buildFeed, type Cursor } from "../../functions/feeds/build.ts";
+import { buildFeed } from "../../functions/feeds/build.ts";
+import type { Cursor } from "../../functions/feeds/cursor.ts";
 import type { FeedDocument } from "../../functions/feeds/model.ts";
 import { type Scope, SITE_SCOPE } from "../../functions/feeds/scopes.ts";
 import type { IndexView } from "../../functions/index/index.ts";
