@@ -1,6 +1,7 @@
 import { Feed } from "feed";
 import type { Person } from "../articles/article.ts";
-import type { FeedDocument } from "./model.ts";
+import type { FeedDocument, FeedEntry } from "./model.ts";
+import { patch } from "./patch.ts";
 import { imageType, mediaType, SafeStrings, withAbsoluteUrls, xmlEscape } from "./xml-safe.ts";
 
 /** Renders Atom 1.0 with `feed`, behind the SafeStrings layer. Valid for the W3C validator. */
@@ -25,15 +26,13 @@ export function renderAtom(input: FeedDocument): string {
   });
   const extraLinks = new Map<string, string>();
   for (const entry of doc.entries) {
-    const summary = entry.summary.trim() || (entry.contentHtml.trim() ? "" : entry.title);
+    const summary = summaryOf(entry);
     feed.addItem({
       title: s.text(entry.title),
       id: s.url(entry.id),
       link: s.url(entry.url),
       date: entry.updated,
       published: entry.published,
-      // Blank summary or content elements are flagged (NotBlank); an entry with neither is flagged
-      // too (MissingTextualContent), so a title-only article repeats its title as the summary.
       ...(summary ? { description: s.text(summary) } : {}),
       ...(entry.contentHtml.trim() ? { content: s.html(entry.contentHtml) } : {}),
       author: entry.authors.map((author) => person(author, s)),
@@ -63,20 +62,30 @@ export function renderAtom(input: FeedDocument): string {
       : "",
   ].join("");
   const self = `<link rel="self" href="${xmlEscape(doc.links.self)}"/>`;
-  return s
-    .resolve(asPlainText(feed.atom1()))
-    .replace(
-      '<feed xmlns="http://www.w3.org/2005/Atom">',
-      `<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="${xmlEscape(doc.language)}">`,
-    )
-    .replace(
-      self,
-      `<link rel="self" type="application/atom+xml" href="${xmlEscape(doc.links.self)}"/>${feedLinks}`,
-    )
-    .replace(/<link href="([^"]*)"\/>/g, (_m, href: string) => {
+  let xml = s.resolve(asPlainText(feed.atom1(), doc));
+  xml = patch(
+    xml,
+    "the Atom root",
+    '<feed xmlns="http://www.w3.org/2005/Atom">',
+    `<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="${xmlEscape(doc.language)}">`,
+  );
+  xml = patch(
+    xml,
+    "the self link",
+    self,
+    `<link rel="self" type="application/atom+xml" href="${xmlEscape(doc.links.self)}"/>${feedLinks}`,
+  );
+  // One per entry (the feed's own alternate link has its rel already).
+  return patch(
+    xml,
+    "the alternate links",
+    /<link href="([^"]*)"\/>/,
+    (_m, href = "") => {
       const url = href.replace(/&amp;/g, "&");
       return `<link rel="alternate" type="text/html" href="${href}"/>${extraLinks.get(url) ?? ""}`;
-    });
+    },
+    doc.entries.length,
+  );
 }
 
 function person(p: Person, s: SafeStrings) {
@@ -92,9 +101,22 @@ function person(p: Person, s: SafeStrings) {
  * HTML, a title such as `Q&A <b>` shows as `Q&amp;A &lt;b&gt;` in readers that trust the type
  * (feedparser, rss-parser, elfeed). They become `type="text"` character data (escaped on resolve).
  */
-function asPlainText(xml: string): string {
-  return xml.replace(
-    /<(title|summary) type="html"><!\[CDATA\[(\uE000\d+\uE001)\]\]><\/\1>/g,
+function asPlainText(xml: string, doc: FeedDocument): string {
+  const summaries = doc.entries.filter((e) => summaryOf(e)).length;
+  return patch(
+    xml,
+    "the html titles and summaries",
+    /<(title|summary) type="html"><!\[CDATA\[(\uE000\d+\uE001)\]\]><\/\1>/,
     '<$1 type="text">$2</$1>',
+    doc.entries.length + summaries,
   );
+}
+
+/**
+ * An entry's Atom summary. Blank summary or content elements are flagged (NotBlank); an entry
+ * with neither is flagged too (MissingTextualContent), so a title-only article repeats its
+ * title as the summary.
+ */
+function summaryOf(entry: FeedEntry): string {
+  return entry.summary.trim() || (entry.contentHtml.trim() ? "" : entry.title);
 }

@@ -1,5 +1,6 @@
 import { Feed } from "feed";
 import type { FeedDocument } from "./model.ts";
+import { patch } from "./patch.ts";
 import { imageType, mediaType, SafeStrings, withAbsoluteUrls } from "./xml-safe.ts";
 
 const ROOT =
@@ -87,7 +88,7 @@ export function renderRss(input: FeedDocument): string {
       ],
     });
   }
-  return s.resolve(feed.rss2()).replace(/<rss [^>]*>/, ROOT);
+  return patch(s.resolve(feed.rss2()), "the RSS root", /<rss [^>]*>/, ROOT);
 }
 
 /** Every author's name in one line, in order: `Ana Müller, Kim Seo-yeon`. */
