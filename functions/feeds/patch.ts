@@ -2,14 +2,14 @@
  * The one post-processing step behind `feed`'s writers: each change Dateline makes to their
  * output names what it expects to find, and a missing target throws (a new `feed` that writes
  * the root, a link or an entry otherwise fails the tests instead of shipping a feed without the
- * change). `count`: how many matches there must be (default exactly one; "some": at least one).
+ * change). `count`: how many matches there must be (default exactly one).
  */
 export function patch(
   xml: string,
   what: string,
   target: string | RegExp,
   replacement: string | ((match: string, ...groups: string[]) => string),
-  count: number | "some" = 1,
+  count = 1,
 ): string {
   const source =
     typeof target === "string" ? target.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") : target.source;
@@ -18,7 +18,7 @@ export function patch(
     typeof target === "string" ? "g" : `${target.flags.replace("g", "")}g`,
   );
   const found = xml.match(pattern)?.length ?? 0;
-  if (count === "some" ? found === 0 : found !== count)
+  if (found !== count)
     throw new Error(`feed's output changed: ${what} found ${found} times, expected ${count}`);
   return typeof replacement === "string"
     ? xml.replace(pattern, replacement)

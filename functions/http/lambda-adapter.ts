@@ -56,7 +56,7 @@ function resultOf({ status, headers, body }: Answer): Result {
   let text = "";
   if (Buffer.isBuffer(body)) text = encoded(body, base64);
   else if (body !== null) text = base64 ? Buffer.from(body).toString("base64") : body;
-  return { statusCode: status, headers: { ...headers }, body: text, isBase64Encoded: base64 };
+  return { statusCode: status, headers, body: text, isBase64Encoded: base64 };
 }
 
 /** Final answers kept per request, while their representation stays fresh. */

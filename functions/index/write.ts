@@ -229,9 +229,10 @@ export class Index extends IndexReader implements ArticleIndex {
     const claimSet = [...new Set([...claimKeys(change.key, prev), ...claimKeys(change.key, mine)])];
     const claims = await this.#claims(claimSet);
     // Resolve as if this change's own claim writes were done (the cascade settles the rest).
+    const own = new Set(claimKeys(change.key, mine));
     for (const [claim, members] of claims) {
       members.delete(change.key);
-      if (claimKeys(change.key, mine).includes(claim)) members.set(change.key, timeKey(mine.date));
+      if (own.has(claim)) members.set(change.key, timeKey(mine.date));
     }
     const derived = await this.#resolve(change.key, state, meta, claims);
     if (rec && rec.hash === next.hash && sameDerived(prev, derived)) {
