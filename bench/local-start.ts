@@ -185,25 +185,26 @@ for (const size of SIZES) {
 }
 
 /**
- * Waits until the state folder holds a saved index that has stopped changing: the server's own
- * "index file saved" line, or the same size for 3 s. Gives up after 30 s if none ever appears
- * (a server that keeps no index file) and after 10 minutes in any case.
+ * Waits until the state folder holds a saved index and no save is in progress (no temporary
+ * file): the server's own "index file saved" line, or the same files for 3 s. Gives up after
+ * 30 s if none ever appears (a server that keeps no index file) and after 10 minutes in any case.
  */
 async function waitForSave(server: Started, state: string): Promise<void> {
   const t0 = performance.now();
   let last = "";
   let stableSince = performance.now();
   while (performance.now() - t0 < 10 * 60_000) {
-    const now = saved(state)
-      .filter((name) => !name.endsWith(".tmp"))
+    const names = saved(state);
+    const saving = names.some((name) => name.endsWith(".tmp"));
+    const now = names
       .map((name) => `${name}:${statSync(join(state, name), { throwIfNoEntry: false })?.size}`)
       .join(",");
     if (now === "" && performance.now() - t0 > 30_000) return;
-    if (now !== "" && /index file saved/.test(server.output())) return;
+    if (!saving && now !== "" && /index file saved/.test(server.output())) return;
     if (now !== last) {
       last = now;
       stableSince = performance.now();
-    } else if (now !== "" && performance.now() - stableSince > 3_000) return;
+    } else if (!saving && now !== "" && performance.now() - stableSince > 3_000) return;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }

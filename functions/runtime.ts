@@ -19,7 +19,8 @@ export interface Runtime {
  * store checks run behind the current index (the local server, whose watcher reports changes);
  * `forcedWaitMs`: how long a request waits for a check the watcher forced. `served`: what the
  * adapter remembers of earlier answers (see http/served.ts). `table` and `blobs`: a saved index
- * to start from (see index/table-cache.ts).
+ * to start from (see index/table-cache.ts); `loaded`: they hold one, served while the first check
+ * runs.
  */
 export function createRuntime(
   config: Config,
@@ -32,12 +33,14 @@ export function createRuntime(
     forcedWaitMs,
     table,
     blobs,
+    loaded,
   }: {
     background?: boolean;
     served?: ServedLog;
     forcedWaitMs?: number;
     table?: MemoryTable;
     blobs?: BlobStore;
+    loaded?: boolean;
   } = {},
 ): Runtime {
   const local = new LocalIndex(store, {
@@ -50,6 +53,7 @@ export function createRuntime(
     ...(forcedWaitMs !== undefined ? { forcedWaitMs } : {}),
     ...(table ? { table } : {}),
     ...(blobs ? { blobs } : {}),
+    ...(loaded ? { loaded } : {}),
   });
   const app = createApp({
     config,

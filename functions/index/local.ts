@@ -40,6 +40,12 @@ export interface LocalIndexOptions {
   /** The table and blob store to fill (a cache loaded from disk); default: empty ones. */
   table?: MemoryTable;
   blobs?: BlobStore;
+  /**
+   * The table holds a saved index (loaded from disk): it is served as it is while the first
+   * check of the store runs (with `background`, behind requests), and what that check changes
+   * is announced like any later change. Default false: the first check is waited for.
+   */
+  loaded?: boolean;
 }
 
 /** After a failed check of the store, wait this long before trying again. */
@@ -52,7 +58,7 @@ export class LocalIndex {
   readonly table: MemoryTable;
   readonly #store: ArticleStore;
   readonly #indexing: Indexing;
-  readonly #o: Required<Omit<LocalIndexOptions, "steps" | "table" | "blobs">>;
+  readonly #o: Required<Omit<LocalIndexOptions, "steps" | "table" | "blobs" | "loaded">>;
   readonly #listeners: ((result: ApplyResult) => void)[] = [];
   #loaded = false;
   #nextCheck = 0;
@@ -64,8 +70,12 @@ export class LocalIndex {
   /** Preview: future-dated articles shown marked, by key → date (their mark goes at that time). */
   readonly #marked = new Map<string, number>();
 
-  constructor(store: ArticleStore, { steps, table, blobs, ...options }: LocalIndexOptions) {
+  constructor(
+    store: ArticleStore,
+    { steps, table, blobs, loaded = false, ...options }: LocalIndexOptions,
+  ) {
     this.#store = store;
+    this.#loaded = loaded;
     this.#o = {
       now: Date.now,
       background: false,
@@ -99,6 +109,11 @@ export class LocalIndex {
   /** True while a check of the store is running (a save of the table should wait). */
   get busy(): boolean {
     return this.#refreshing !== undefined;
+  }
+
+  /** Resolves when the check of the store in flight (if any) has ended; never rejects. */
+  async settled(): Promise<void> {
+    await this.#refreshing?.catch(() => {});
   }
 
   /** Forces the next sync() to check the store (the local file watcher calls this). */

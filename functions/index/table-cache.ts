@@ -9,6 +9,7 @@ import {
   type LoadedTable,
   LocalBlobs,
   loadTable,
+  removeInterruptedSaves,
   saveTable,
 } from "./table-file.ts";
 
@@ -87,6 +88,8 @@ export class TableCache {
    */
   async load(): Promise<LoadedTable & { fromFile: boolean }> {
     const { path, fingerprint, log, table, blobs } = this.#o;
+    const removed = await removeInterruptedSaves(path);
+    if (removed.length) log.info("removed what interrupted saves left", { files: removed });
     const loaded = await loadTable(path, fingerprint, log, { table, blobs });
     return { table, blobs, fromFile: loaded !== undefined };
   }

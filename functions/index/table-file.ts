@@ -11,8 +11,8 @@
  * built the index and a CRC of everything before it: a truncated, corrupt or foreign file is
  * logged and ignored (a full rebuild), never half-loaded.
  */
-import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
-import { dirname } from "node:path";
+import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import { crc32 } from "node:zlib";
 import type { Logger } from "../log.ts";
 import { MemoryBlobs } from "./keys.ts";
@@ -97,7 +97,7 @@ export async function saveTable(
   const items = [...table.items()];
   const stored = blobs.entries();
   await mkdir(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.tmp`;
+  const temporary = temporaryOf(path, process.pid);
   const file = await open(temporary, "w");
   try {
     let crc = 0;
@@ -158,6 +158,44 @@ export async function saveTable(
   }
   await file.close();
   await rename(temporary, path);
+}
+
+/** Where a save by process `pid` writes before its rename. */
+function temporaryOf(path: string, pid: number): string {
+  return `${path}.${pid}.tmp`;
+}
+
+/**
+ * Removes the temporary files that saves of `path` left behind when their process was killed
+ * (hundreds of MB each at 100,000 articles). A temporary file of a process still running (another
+ * server on the same state folder, mid-save) is left alone.
+ */
+export async function removeInterruptedSaves(path: string): Promise<string[]> {
+  const prefix = `${basename(path)}.`;
+  let names: string[];
+  try {
+    names = await readdir(dirname(path));
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const pid = Number(/^(\d+)\.tmp$/.exec(name.slice(prefix.length))?.[1]);
+    if (!name.startsWith(prefix) || !Number.isInteger(pid) || pid === process.pid || running(pid))
+      continue;
+    await rm(join(dirname(path), name), { force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 interface Run {

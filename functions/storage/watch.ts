@@ -11,9 +11,15 @@ const MAX_WAIT_MS = 1_000;
  * with its own inotify watch, so a burst of changes in one big folder costs one cheap event each
  * (Node 20's recursive fs.watch re-read the whole folder synchronously per event: 4,000 touched
  * files stalled the server for 36 s). Symlinks are not followed, so a loop cannot trap it; an
- * error is logged and watching goes on. Returns a function that stops watching.
+ * error is logged and watching goes on. `onReady`: called once every folder is watched (a change
+ * made before may not be reported). Returns a function that stops watching.
  */
-export function watchFolder(dir: string, onChange: () => void, log: Logger): () => Promise<void> {
+export function watchFolder(
+  dir: string,
+  onChange: () => void,
+  log: Logger,
+  onReady?: () => void,
+): () => Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   let first = 0;
   const fire = () => {
@@ -35,6 +41,7 @@ export function watchFolder(dir: string, onChange: () => void, log: Logger): () 
     ignored: (path) => /(^|[/\\])\.[^/\\]/.test(path.slice(dir.length)),
   });
   watcher.on("all", changed);
+  if (onReady) watcher.once("ready", onReady);
   watcher.on("error", (error) => {
     const reason = error instanceof Error ? error.message : String(error);
     if (reported.has(reason)) return;

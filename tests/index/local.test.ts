@@ -4,7 +4,10 @@
  */
 import { describe, expect, it } from "vitest";
 import { StoreUnavailableError } from "../../functions/errors.ts";
-import { memoryStore, wireFile } from "../fixtures/index.ts";
+import type { ApplyResult } from "../../functions/index/index.ts";
+import { LocalIndex } from "../../functions/index/local.ts";
+import { memoryLogger } from "../../functions/log.ts";
+import { type MemoryStore, memoryStore, SITE, wireFile } from "../fixtures/index.ts";
 import { article, bySlug, live, MINUTE, setup, slugs, T0 } from "./local-setup.ts";
 
 describe("LocalIndex: what is live", () => {
@@ -277,5 +280,71 @@ describe("LocalIndex: store failures", () => {
     clock.now += 2 * MINUTE;
     expect((await bySlug(local, "a"))?.title).toBe("A changed");
     expect((await live(local)).map((a) => a.title)).toEqual(["A changed"]);
+  });
+});
+
+/** A server started again over `previous`'s table (as loaded from the index file). */
+function restarted(store: MemoryStore, previous: LocalIndex) {
+  const local = new LocalIndex(store, {
+    siteUrl: SITE,
+    revalidateMs: MINUTE,
+    now: () => T0,
+    log: memoryLogger(),
+    background: true,
+    loaded: true,
+    table: previous.table,
+  });
+  const changes: ApplyResult[] = [];
+  local.onChange((result) => changes.push(result));
+  return { local, changes };
+}
+
+describe("LocalIndex over a saved index (npm start's restart)", () => {
+  it("serves the loaded index while the first check runs behind it, then what changed, announced", async () => {
+    const store = memoryStore({
+      "a.md": article("A", "2024-05-01"),
+      "b.md": article("B", "2024-05-02"),
+    });
+    const before = setup(store);
+    await before.local.sync();
+    // Stopped; meanwhile one file is edited, one added, one removed.
+    store.put("a.md", article("A edited", "2024-05-01"));
+    store.put("c.md", article("C", "2024-05-03"));
+    store.remove("b.md");
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const list = store.list.bind(store);
+    store.list = async () => {
+      await gate;
+      return list();
+    };
+    const reads = store.reads();
+    const { local, changes } = restarted(store, before.local);
+    // The first check is started but not waited for: what was saved is served meanwhile.
+    await local.sync();
+    expect(local.busy).toBe(true);
+    expect((await local.articles()).map((a) => a.title)).toEqual(["B", "A"]);
+    expect(store.reads()).toBe(reads);
+    release();
+    await local.settled();
+    expect(local.busy).toBe(false);
+    expect((await local.articles()).map((a) => a.title)).toEqual(["C", "A edited"]);
+    expect(store.reads() - reads).toBe(2);
+    // What changed while stopped is a change like any other (the index file is saved, hubs pinged).
+    expect(changes.map((c) => c.outcome)).toEqual(["applied"]);
+    expect(changes[0]?.pages.sort()).toEqual(["a", "b", "c"]);
+  });
+
+  it("announces nothing when nothing changed while it was stopped", async () => {
+    const store = memoryStore({ "a.md": article("A", "2024-05-01") });
+    const before = setup(store);
+    await before.local.sync();
+    const { local, changes } = restarted(store, before.local);
+    await local.sync();
+    await local.settled();
+    expect((await local.articles()).map((a) => a.title)).toEqual(["A"]);
+    expect(changes).toEqual([]);
   });
 });

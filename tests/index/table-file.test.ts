@@ -13,7 +13,12 @@ import { compileArticle } from "../../functions/articles/compile.ts";
 import { Indexing } from "../../functions/index/indexing.ts";
 import { type Item, MemoryTable, type Value } from "../../functions/index/table.ts";
 import { indexFingerprint, TableCache } from "../../functions/index/table-cache.ts";
-import { LocalBlobs, loadTable, saveTable } from "../../functions/index/table-file.ts";
+import {
+  LocalBlobs,
+  loadTable,
+  removeInterruptedSaves,
+  saveTable,
+} from "../../functions/index/table-file.ts";
 import { Index } from "../../functions/index/write.ts";
 import { memoryLogger } from "../../functions/log.ts";
 import { FolderStore } from "../../functions/storage/folder.ts";
@@ -194,6 +199,39 @@ describe("saveTable and loadTable", () => {
     expect(readFileSync(path).equals(before)).toBe(true);
     expect(readdirSync(dir)).toEqual(["index.bin"]);
     expect(await loadTable(path, FINGERPRINT, memoryLogger())).toBeDefined();
+  });
+});
+
+describe("removeInterruptedSaves", () => {
+  it("removes the temporary files of saves whose process is gone, and nothing else", async () => {
+    const dir = temp();
+    const path = join(dir, "index.bin");
+    const { table, blobs } = await built();
+    await saveTable(path, FINGERPRINT, table, blobs);
+    // A pid that cannot be running (beyond Linux's pid_max), and this process's own.
+    const gone = `index.bin.${2 ** 22 + 1}.tmp`;
+    const ours = `index.bin.${process.pid}.tmp`;
+    for (const name of [gone, ours, "index.bin.x.tmp", "other.bin.123.tmp", "state.json"])
+      writeFileSync(join(dir, name), "partial");
+    expect(await removeInterruptedSaves(path)).toEqual([gone]);
+    expect(readdirSync(dir).sort()).toEqual(
+      ["index.bin", ours, "index.bin.x.tmp", "other.bin.123.tmp", "state.json"].sort(),
+    );
+    expect(await loadTable(path, FINGERPRINT, memoryLogger())).toBeDefined();
+    expect(await removeInterruptedSaves(join(dir, "missing", "index.bin"))).toEqual([]);
+  });
+
+  it("runs when a TableCache loads", async () => {
+    const dir = temp();
+    const path = join(dir, "index.bin");
+    const gone = `index.bin.${2 ** 22 + 2}.tmp`;
+    writeFileSync(join(dir, gone), "partial");
+    const log = memoryLogger();
+    expect((await new TableCache({ path, fingerprint: FINGERPRINT, log }).load()).fromFile).toBe(
+      false,
+    );
+    expect(readdirSync(dir)).toEqual([]);
+    expect(log.entries.map((e) => e.message)).toEqual(["removed what interrupted saves left"]);
   });
 });
 
