@@ -1,65 +1,56 @@
 /**
  * The local index kept across restarts of `npm start`: a MemoryTable and its blobs in one file
- * (e.g. `.dateline/index-v1.bin` beside the state file), so a restart compiles only the files
+ * (e.g. `.dateline/index.bin` beside the state file), so a restart compiles only the files
  * whose listed version changed. Reconciliation still compares every listed version with the
  * loaded records: the file is a head start, never the truth about the folder.
  *
- * Layout: [strings][skeleton JSON][trailer JSON line]. Long strings (bodies, encoded entries)
- * are stored once each as raw UTF-8, however many items share them, so loading slices bytes
- * instead of JSON-unescaping hundreds of megabytes, and equal strings are shared in memory
- * again after loading. The trailer, written last, names the format, the fingerprint of what
- * built the index and a CRC of everything before it: a truncated, corrupt or foreign file is
- * logged and ignored (a full rebuild), never half-loaded.
+ * Layout: [strings][one segment per partition][directory JSON][trailer JSON line]. Long strings
+ * (bodies, encoded entries) are stored once each as raw bytes, however many items share them
+ * (index/table-strings.ts). Each partition's items are one JSON segment, in sort-key order. A
+ * load checks the whole file, then reads only the directory: a partition is parsed at its first
+ * read and a string read from its bytes when an item asks for it, so serving a first feed reads
+ * the few items it shows, not 100,000 bodies. The trailer, written last, names the format, the
+ * fingerprint of what built the index and a CRC of everything before it: a truncated, corrupt or
+ * foreign file is logged and ignored (a full rebuild), never half-loaded.
  */
 import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { crc32 } from "node:zlib";
 import type { Logger } from "../log.ts";
 import { MemoryBlobs } from "./keys.ts";
-import { type Item, MemoryTable, type Value } from "./table.ts";
+import { type FrozenPartition, type Item, MemoryTable, type Value } from "./table.ts";
+import { type Chunk, type Encoded, StringPool, StringWriter } from "./table-strings.ts";
 
 const FORMAT = "dateline-index";
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 const VERSION = FORMAT_VERSION;
-/** Strings at least this long are stored once, as raw bytes; shorter ones stay in the JSON. */
-const INTERN_CHARS = 48;
-/** Bytes of strings per chunk: each chunk is decoded at once and its strings sliced from it. */
-const CHUNK_BYTES = 16 << 20;
 /** Items encoded between yields to the event loop (a save runs beside serving). */
 const ITEMS_PER_TURN = 4_096;
 /** The trailer is one short JSON line; anything longer is not this format. */
 const MAX_TRAILER = 4_096;
-
-/**
- * A value as stored: a short string itself; a long one by reference (n >= 0: the n-th Latin-1
- * string, n < 0: the (-1 - n)-th other string); anything else as [value].
- */
-type Encoded = string | number | [Value];
 
 interface Trailer {
   format: typeof FORMAT;
   version: typeof VERSION;
   fingerprint: string;
   stringBytes: number;
-  skeletonBytes: number;
+  segmentBytes: number;
+  directoryBytes: number;
   crc: number;
   items: number;
 }
 
-/**
- * A run of strings of one kind, each character in one byte (Latin-1: V8's one-byte strings) or
- * in two (UTF-16LE): fixed widths, so decoding is a copy, not a UTF-8 decode.
- */
-type Chunk = [latin1: boolean, bytes: number, lengths: number[]];
-/** Any character outside Latin-1. */
-const WIDE = /[\u0100-\uffff]/;
-
-interface Skeleton {
-  chunks: Chunk[];
-  /** [pk, attribute names…] shared by the items that have them. */
+/** A partition's segment: attribute names shared by its items, each item in sort-key order. */
+interface Segment {
   shapes: string[][];
   /** Each item as [shape, sk, values in the shape's order…]. */
   items: Encoded[][];
+}
+
+interface Directory {
+  chunks: Chunk[];
+  /** Each partition's key, segment size in bytes (segments follow each other) and item count. */
+  partitions: [pk: string, bytes: number, items: number][];
   blobs: [Encoded, Encoded][];
 }
 
@@ -84,9 +75,9 @@ export interface LoadedTable {
 
 /**
  * Writes `table` and `blobs` to `path` atomically: a temporary file in the same folder, synced,
- * then renamed over the old one, so a crash leaves the old file or the new one. The items are
- * taken at the call, before the first await (the table replaces items, never changes them): call
- * it when no index write is in flight. Encoding yields to the event loop as it goes.
+ * then renamed over the old one, so a crash leaves the old file or the new one. The table is
+ * taken as it is at the call (a snapshot: later writes do not change what is saved); encoding
+ * yields to the event loop as it goes. Call it when no index write is in flight.
  */
 export async function saveTable(
   path: string,
@@ -94,7 +85,7 @@ export async function saveTable(
   table: MemoryTable,
   blobs: LocalBlobs,
 ): Promise<void> {
-  const items = [...table.items()];
+  const partitions = table.snapshot();
   const stored = blobs.entries();
   await mkdir(dirname(path), { recursive: true });
   const temporary = temporaryOf(path, process.pid);
@@ -108,13 +99,18 @@ export async function saveTable(
       await file.write(data);
     };
     const strings = new StringWriter(emit);
-    const shapes = new Map<string, number>();
-    const parts: string[] = [];
-    for (let i = 0; i < items.length; i += ITEMS_PER_TURN) {
+    // Segments are kept until the strings are written (they come first in the file).
+    const segments: Buffer[] = [];
+    const directory: Directory = { chunks: strings.chunks, partitions: [], blobs: [] };
+    let turn = 0;
+    let count = 0;
+    for (const [pk, partition] of partitions) {
+      const shapes = new Map<string, number>();
       const encoded: string[] = [];
-      for (const item of items.slice(i, i + ITEMS_PER_TURN)) {
+      for (let i = 0; i < partition.keys.length; i++) {
+        const item = partition.item(i);
         const names = Object.keys(item).filter((name) => name !== "pk" && name !== "sk");
-        const shape = JSON.stringify([item.pk, ...names]);
+        const shape = JSON.stringify(names);
         let id = shapes.get(shape);
         if (id === undefined) {
           id = shapes.size;
@@ -123,31 +119,36 @@ export async function saveTable(
         const out: Encoded[] = [id, strings.encode(item.sk)];
         for (const name of names) out.push(strings.encode(item[name] as Value));
         encoded.push(JSON.stringify(out));
+        if (++turn % ITEMS_PER_TURN === 0) {
+          await strings.flush(false);
+          await new Promise((resolve) => setImmediate(resolve));
+        }
       }
-      parts.push(encoded.join(","));
-      await strings.flush(false);
-      await new Promise((resolve) => setImmediate(resolve));
+      const segment = Buffer.from(
+        `{"shapes":[${[...shapes.keys()].join(",")}],"items":[${encoded.join(",")}]}`,
+      );
+      segments.push(segment);
+      directory.partitions.push([pk, segment.byteLength, encoded.length]);
+      count += encoded.length;
     }
-    const blobPart = (await stored).map(([name, text]) => [
+    directory.blobs = (await stored).map(([name, text]) => [
       strings.encode(name),
       strings.encode(text),
     ]);
     await strings.flush(true);
     const stringBytes = written;
-    await emit(
-      Buffer.from(
-        `{"chunks":${JSON.stringify(strings.chunks)},"shapes":[${[...shapes.keys()].join(",")}],` +
-          `"items":[${parts.join(",")}],"blobs":${JSON.stringify(blobPart)}}`,
-      ),
-    );
+    for (const segment of segments) await emit(segment);
+    const segmentBytes = written - stringBytes;
+    await emit(Buffer.from(JSON.stringify(directory)));
     const trailer: Trailer = {
       format: FORMAT,
       version: VERSION,
       fingerprint,
       stringBytes,
-      skeletonBytes: written - stringBytes,
+      segmentBytes,
+      directoryBytes: written - stringBytes - segmentBytes,
       crc,
-      items: items.length,
+      items: count,
     };
     await file.write(`\n${JSON.stringify(trailer)}\n`);
     await file.sync();
@@ -195,59 +196,6 @@ function running(pid: number): boolean {
     return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-interface Run {
-  latin1: boolean;
-  count: number;
-  buffers: Buffer[];
-  bytes: number;
-  lengths: number[];
-}
-
-/** Stores each long string once, in chunks of one kind, and hands out references. */
-class StringWriter {
-  readonly chunks: Chunk[] = [];
-  readonly #ids = new Map<string, number>();
-  readonly #runs: Run[] = [true, false].map((latin1) => ({
-    latin1,
-    count: 0,
-    buffers: [],
-    bytes: 0,
-    lengths: [],
-  }));
-
-  constructor(readonly emit: (data: Buffer) => Promise<void>) {}
-
-  encode(value: Value): Encoded {
-    if (typeof value !== "string") return [value];
-    if (value.length < INTERN_CHARS) return value;
-    let id = this.#ids.get(value);
-    if (id === undefined) {
-      const latin1 = !WIDE.test(value);
-      const run = this.#runs[latin1 ? 0 : 1] as Run;
-      const bytes = Buffer.from(value, latin1 ? "latin1" : "utf16le");
-      id = latin1 ? run.count : -1 - run.count;
-      run.count++;
-      run.buffers.push(bytes);
-      run.bytes += bytes.byteLength;
-      run.lengths.push(value.length);
-      this.#ids.set(value, id);
-    }
-    return id;
-  }
-
-  /** Writes each run that is full (or, at the end, not empty) as one chunk. */
-  async flush(all: boolean): Promise<void> {
-    for (const run of this.#runs) {
-      if (run.bytes === 0 || (!all && run.bytes < CHUNK_BYTES)) continue;
-      this.chunks.push([run.latin1, run.bytes, run.lengths]);
-      await this.emit(Buffer.concat(run.buffers));
-      run.buffers = [];
-      run.bytes = 0;
-      run.lengths = [];
-    }
   }
 }
 
@@ -305,12 +253,14 @@ async function readTrailer(path: string): Promise<Trailer> {
     if (trailer.format !== FORMAT) throw new Error("not an index file");
     if (trailer.version !== VERSION) throw new Error(`format version ${trailer.version}`);
     const body = size - (length - start);
+    const { stringBytes, segmentBytes, directoryBytes } = trailer;
     if (
       typeof trailer.fingerprint !== "string" ||
       typeof trailer.crc !== "number" ||
-      trailer.stringBytes === undefined ||
-      trailer.skeletonBytes === undefined ||
-      trailer.stringBytes + trailer.skeletonBytes !== body
+      ![stringBytes, segmentBytes, directoryBytes].every(
+        (n) => typeof n === "number" && Number.isInteger(n) && n >= 0,
+      ) ||
+      (stringBytes as number) + (segmentBytes as number) + (directoryBytes as number) !== body
     )
       throw new Error("size does not match its trailer (truncated?)");
     return trailer as Trailer;
@@ -320,54 +270,61 @@ async function readTrailer(path: string): Promise<Trailer> {
 }
 
 async function decode(bytes: Buffer, trailer: Trailer, into: LoadedTable): Promise<LoadedTable> {
-  const bodyBytes = trailer.stringBytes + trailer.skeletonBytes;
+  const { stringBytes, segmentBytes, directoryBytes } = trailer;
+  const bodyBytes = stringBytes + segmentBytes + directoryBytes;
   if (crc32(bytes.subarray(0, bodyBytes)) !== trailer.crc) throw new Error("checksum mismatch");
-  const skeleton = JSON.parse(
-    bytes.toString("utf8", trailer.stringBytes, bodyBytes),
-  ) as Partial<Skeleton>;
-  const { chunks, shapes, items, blobs: blobList } = skeleton;
-  if (![chunks, shapes, items, blobList].every(Array.isArray)) throw new Error("malformed file");
-  const latin1: string[] = [];
-  const wide: string[] = [];
-  let offset = 0;
-  // One decode per chunk, then slices of it (no copies): the bodies of 100,000 articles load in
-  // a few dozen decodes instead of one per string.
-  for (const [isLatin1, size, lengths] of chunks as Chunk[]) {
-    const text = bytes.toString(isLatin1 ? "latin1" : "utf16le", offset, offset + size);
+  const directory = JSON.parse(
+    bytes.toString("utf8", stringBytes + segmentBytes, bodyBytes),
+  ) as Partial<Directory>;
+  const { chunks, partitions, blobs: blobList } = directory;
+  if (![chunks, partitions, blobList].every(Array.isArray)) throw new Error("malformed file");
+  const strings = new StringPool(bytes, chunks as Chunk[], stringBytes);
+  let offset = stringBytes;
+  let count = 0;
+  const opened: [string, () => FrozenPartition][] = [];
+  for (const [pk, size, items] of partitions as Directory["partitions"]) {
+    if (typeof pk !== "string" || !Number.isInteger(size) || !Number.isInteger(items))
+      throw new Error("malformed file");
+    const at = offset;
+    opened.push([pk, () => openSegment(pk, bytes.subarray(at, at + size), items, strings)]);
     offset += size;
-    const into = isLatin1 ? latin1 : wide;
-    let at = 0;
-    for (const length of lengths) {
-      into.push(text.slice(at, at + length));
-      at += length;
-    }
-    if (at !== text.length) throw new Error("malformed strings");
+    count += items;
   }
-  if (offset !== trailer.stringBytes || (items as unknown[]).length !== trailer.items)
+  if (offset !== stringBytes + segmentBytes || count !== trailer.items)
     throw new Error("malformed file");
-  const value = (encoded: Encoded): Value => {
-    if (typeof encoded === "string") return encoded;
-    if (typeof encoded === "number") {
-      const text = encoded >= 0 ? latin1[encoded] : wide[-1 - encoded];
-      if (text === undefined) throw new Error("malformed item");
-      return text;
-    }
-    return encoded[0];
-  };
-  const decoded = (items as Encoded[][]).map((encoded) => {
-    const shape = (shapes as string[][])[encoded[0] as number];
-    if (!shape || shape.length !== encoded.length - 1) throw new Error("malformed item");
-    const item: Item = { pk: shape[0] as string, sk: String(value(encoded[1] as Encoded)) };
-    for (let i = 1; i < shape.length; i++)
-      item[shape[i] as string] = value(encoded[i + 1] as Encoded);
-    return item;
-  });
   const blobs = (blobList as [Encoded, Encoded][]).map(([name, text]) => [
-    String(value(name)),
-    String(value(text)),
+    String(strings.value(name)),
+    String(strings.value(text)),
   ]);
-  // Everything decoded: only now is the target touched.
-  into.table.load(decoded);
+  // Everything checked: only now is the target touched.
+  for (const [pk, openPartition] of opened) into.table.loadFrozen(pk, openPartition);
   for (const [name, text] of blobs) await into.blobs.put(name as string, text as string);
   return into;
+}
+
+/** One partition's items, made on demand from its segment (parsed now, at its first use). */
+function openSegment(
+  pk: string,
+  bytes: Buffer,
+  count: number,
+  strings: StringPool,
+): FrozenPartition {
+  const { shapes, items } = JSON.parse(bytes.toString("utf8")) as Segment;
+  if (!Array.isArray(shapes) || !Array.isArray(items) || items.length !== count)
+    throw new Error(`malformed partition ${pk}`);
+  const keys = items.map((encoded) => String(strings.value(encoded[1] as Encoded)));
+  return {
+    keys,
+    item(index, attributes) {
+      const encoded = items[index] as Encoded[];
+      const shape = shapes[encoded[0] as number] as string[];
+      const item: Item = { pk, sk: keys[index] as string };
+      for (let i = 0; i < shape.length; i++) {
+        const name = shape[i] as string;
+        if (!attributes || attributes.includes(name))
+          item[name] = strings.value(encoded[i + 2] as Encoded);
+      }
+      return item;
+    },
+  };
 }

@@ -86,21 +86,63 @@ function holds(item: Item | undefined, condition: Condition | undefined): boolea
   return item !== undefined && item.gen === condition.gen;
 }
 
+/**
+ * One partition in sort-key order, each item made on demand: a partition loaded from a file
+ * (index/table-file.ts) that nothing has written to yet, or a snapshot of one for saving.
+ */
+export interface FrozenPartition {
+  /** Sort keys, ascending (JavaScript's string order, as the table sorts them). */
+  readonly keys: readonly string[];
+  /** The item with keys[index], with only `attributes` (besides pk and sk) when given. */
+  item(index: number, attributes?: string[]): Item;
+}
+
+interface Partition {
+  items: Map<string, Item>;
+  sorted?: string[];
+}
+
 /** The in-memory table (npm start, and the reference the DynamoDB table is tested against). */
 export class MemoryTable implements Table {
-  readonly #partitions = new Map<string, { items: Map<string, Item>; sorted?: string[] }>();
+  readonly #partitions = new Map<string, Partition>();
+  /**
+   * Partitions loaded from a file and not written to since: opened (parsed) at their first read,
+   * their items made one at a time as reads ask for them, so loading a big index reads nothing
+   * it does not serve. A write turns one into an ordinary partition.
+   */
+  readonly #frozen = new Map<string, { open: () => FrozenPartition; opened?: FrozenPartition }>();
 
   async get({ pk, sk }: ItemKey): Promise<Item | undefined> {
+    const frozen = this.#open(pk);
+    if (frozen) {
+      const at = firstIndex(frozen.keys, (k) => k >= sk);
+      return frozen.keys[at] === sk ? frozen.item(at) : undefined;
+    }
     const item = this.#partitions.get(pk)?.items.get(sk);
     return item && { ...item };
   }
 
   async query(pk: string, options: QueryOptions = {}): Promise<Item[]> {
+    const frozen = this.#open(pk);
     const partition = this.#partitions.get(pk);
-    if (!partition) return [];
-    // Sorted lazily: a bulk load of 100,000 entries sorts once, not once per write.
-    partition.sorted ??= [...partition.items.keys()].sort();
-    const keys = partition.sorted;
+    if (!frozen && !partition) return [];
+    let keys: readonly string[];
+    let at: (index: number) => Item;
+    if (frozen) {
+      keys = frozen.keys;
+      at = (index) => frozen.item(index, options.attributes);
+    } else {
+      const open = partition as Partition;
+      const { items } = open;
+      // Sorted lazily: a bulk load of 100,000 entries sorts once, not once per write.
+      open.sorted ??= [...items.keys()].sort();
+      const sorted = open.sorted;
+      keys = sorted;
+      at = (index) => {
+        const item = items.get(sorted[index] as string) as Item;
+        return options.attributes ? pick(item, options.attributes) : { ...item };
+      };
+    }
     const { after, upTo } = options;
     // [lo, hi): the keys within both bounds, walked from either end.
     let lo = 0;
@@ -113,22 +155,41 @@ export class MemoryTable implements Table {
     else if (after !== undefined) lo = firstIndex(keys, (k) => k > after);
     const out: Item[] = [];
     const limit = Math.min(options.limit ?? Number.POSITIVE_INFINITY, Math.max(0, hi - lo));
-    for (let n = 0; n < limit; n++) {
-      const sk = keys[options.descending ? hi - 1 - n : lo + n] as string;
-      const item = partition.items.get(sk) as Item;
-      out.push(options.attributes ? pick(item, options.attributes) : { ...item });
-    }
+    for (let n = 0; n < limit; n++) out.push(at(options.descending ? hi - 1 - n : lo + n));
     return out;
   }
 
   /** Every item (copying a built index elsewhere, e.g. into DynamoDB for the benchmark). */
   *items(): Generator<Item> {
-    for (const partition of this.#partitions.values()) yield* partition.items.values();
+    for (const [, partition] of this.snapshot())
+      for (let i = 0; i < partition.keys.length; i++) yield partition.item(i);
+  }
+
+  /**
+   * Every partition as it is at the call, each in sort-key order; later writes do not change
+   * what it returns (items are replaced, never changed). Items of a snapshot are read-only.
+   */
+  snapshot(): [pk: string, partition: FrozenPartition][] {
+    const out: [string, FrozenPartition][] = [];
+    for (const [pk, { items }] of this.#partitions) {
+      const all = [...items.values()].sort((a, b) => (a.sk < b.sk ? -1 : a.sk > b.sk ? 1 : 0));
+      const keys = all.map((item) => item.sk);
+      out.push([pk, { keys, item: (i) => all[i] as Item }]);
+    }
+    for (const pk of this.#frozen.keys()) out.push([pk, this.#open(pk) as FrozenPartition]);
+    return out;
+  }
+
+  /** Takes a saved partition over, opened at its first use (see #frozen). */
+  loadFrozen(pk: string, open: () => FrozenPartition): void {
+    this.#partitions.delete(pk);
+    this.#frozen.set(pk, { open });
   }
 
   /** Takes `items` over as they are: no conditions, no copies (loading a saved table). */
   load(items: Iterable<Item>): void {
     for (const item of items) {
+      this.#thaw(item.pk);
       let partition = this.#partitions.get(item.pk);
       if (!partition) {
         partition = { items: new Map() };
@@ -141,6 +202,7 @@ export class MemoryTable implements Table {
 
   async write(write: TableWrite): Promise<void> {
     const { pk, sk } = keyOf(write);
+    this.#thaw(pk);
     let partition = this.#partitions.get(pk);
     const existing = partition?.items.get(sk);
     if (!holds(existing, write.if)) throw new ConflictError(`condition failed on ${pk} ${sk}`);
@@ -165,10 +227,27 @@ export class MemoryTable implements Table {
     Object.assign(next, write.set ?? {});
     partition.items.set(sk, next);
   }
+
+  #open(pk: string): FrozenPartition | undefined {
+    const frozen = this.#frozen.get(pk);
+    if (frozen) frozen.opened ??= frozen.open();
+    return frozen?.opened;
+  }
+
+  /** A frozen partition becomes an ordinary one, every item made (before a write to it). */
+  #thaw(pk: string): void {
+    const frozen = this.#open(pk);
+    if (!frozen) return;
+    const items = new Map<string, Item>();
+    for (let i = 0; i < frozen.keys.length; i++)
+      items.set(frozen.keys[i] as string, frozen.item(i));
+    this.#partitions.set(pk, { items, sorted: [...frozen.keys] });
+    this.#frozen.delete(pk);
+  }
 }
 
 /** The first index whose key satisfies `test` (false, then true, over the sorted keys). */
-function firstIndex(keys: string[], test: (key: string) => boolean): number {
+function firstIndex(keys: readonly string[], test: (key: string) => boolean): number {
   let lo = 0;
   let hi = keys.length;
   while (lo < hi) {

@@ -11,7 +11,12 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { compileArticle } from "../../functions/articles/compile.ts";
 import { Indexing } from "../../functions/index/indexing.ts";
-import { type Item, MemoryTable, type Value } from "../../functions/index/table.ts";
+import {
+  type FrozenPartition,
+  type Item,
+  MemoryTable,
+  type Value,
+} from "../../functions/index/table.ts";
 import { indexFingerprint, TableCache } from "../../functions/index/table-cache.ts";
 import {
   LocalBlobs,
@@ -164,8 +169,10 @@ describe("saveTable and loadTable", () => {
       ["trailer gone", good.subarray(0, good.lastIndexOf(0x0a, good.byteLength - 2) + 1)],
       ["half", good.subarray(0, good.byteLength >> 1)],
       ["a string byte flipped", flip(good, 10)],
-      ["a skeleton byte flipped", flip(good, good.lastIndexOf(0x0a, good.byteLength - 2) - 30)],
-      ["another format version", withTrailer(good, (t) => ({ ...t, version: 2 }))],
+      ["a segment byte flipped", flip(good, trailerOf(good).stringBytes + 3)],
+      ["a directory byte flipped", flip(good, good.lastIndexOf(0x0a, good.byteLength - 2) - 30)],
+      ["the older format", withTrailer(good, (t) => ({ ...t, version: 1 }))],
+      ["another format version", withTrailer(good, (t) => ({ ...t, version: 3 }))],
       ["a size that does not match", withTrailer(good, (t) => ({ ...t, stringBytes: 1 }))],
     ];
     for (const [name, bytes] of variants) {
@@ -199,6 +206,78 @@ describe("saveTable and loadTable", () => {
     expect(readFileSync(path).equals(before)).toBe(true);
     expect(readdirSync(dir)).toEqual(["index.bin"]);
     expect(await loadTable(path, FINGERPRINT, memoryLogger())).toBeDefined();
+  });
+});
+
+describe("MemoryTable over a loaded partition", () => {
+  /** A frozen partition of items a, b, c that counts its opens and the items it makes. */
+  function frozen() {
+    const counts = { opens: 0, items: 0 };
+    const open = (): FrozenPartition => {
+      counts.opens++;
+      return {
+        keys: ["a", "b", "c"],
+        item(index, attributes) {
+          counts.items++;
+          const sk = ["a", "b", "c"][index] as string;
+          const item: Item = { pk: "T", sk, n: index, body: `body of ${sk}` };
+          if (attributes)
+            for (const name of ["n", "body"]) if (!attributes.includes(name)) delete item[name];
+          return item;
+        },
+      };
+    };
+    return { counts, open };
+  }
+
+  it("opens it at its first read and makes only the items read", async () => {
+    const table = new MemoryTable();
+    const { counts, open } = frozen();
+    table.loadFrozen("T", open);
+    expect(await table.get({ pk: "U", sk: "a" })).toBeUndefined();
+    expect(counts).toEqual({ opens: 0, items: 0 });
+    expect(await table.query("T", { descending: true, limit: 1, attributes: ["n"] })).toEqual([
+      { pk: "T", sk: "c", n: 2 },
+    ]);
+    expect(await table.get({ pk: "T", sk: "b" })).toEqual({
+      pk: "T",
+      sk: "b",
+      n: 1,
+      body: "body of b",
+    });
+    expect(await table.get({ pk: "T", sk: "bb" })).toBeUndefined();
+    expect(await table.query("T", { after: "a", upTo: "b" })).toEqual([
+      { pk: "T", sk: "b", n: 1, body: "body of b" },
+    ]);
+    expect(counts).toEqual({ opens: 1, items: 3 });
+  });
+
+  it("becomes an ordinary partition at its first write; a snapshot taken before keeps what it saw", async () => {
+    const table = new MemoryTable();
+    const { counts, open } = frozen();
+    table.loadFrozen("T", open);
+    await table.write({ put: { pk: "O", sk: "x" } });
+    const before = table.snapshot();
+    await table.write({ update: { pk: "T", sk: "b" }, set: { n: 10 } });
+    await table.write({ put: { pk: "T", sk: "ab" } });
+    await table.write({ delete: { pk: "T", sk: "c" } });
+    const made = counts.items;
+    expect((await table.query("T")).map((item) => [item.sk, item.n])).toEqual([
+      ["a", 0],
+      ["ab", undefined],
+      ["b", 10],
+    ]);
+    expect(counts.items).toBe(made);
+    const seen = Object.fromEntries(
+      before.map(([pk, p]) => [pk, p.keys.map((_, i) => p.item(i).n ?? null)]),
+    );
+    expect(seen).toEqual({ O: [null], T: [0, 1, 2] });
+    expect([...table.items()].map((item) => `${item.pk}${item.sk}`).sort()).toEqual([
+      "Ox",
+      "Ta",
+      "Tab",
+      "Tb",
+    ]);
   });
 });
 
@@ -239,6 +318,11 @@ function flip(bytes: Buffer, at: number): Buffer {
   const copy = Buffer.from(bytes);
   copy[at] = (copy[at] ?? 0) ^ 0x01;
   return copy;
+}
+
+function trailerOf(bytes: Buffer): { stringBytes: number } {
+  const start = bytes.lastIndexOf(0x0a, bytes.byteLength - 2) + 1;
+  return JSON.parse(bytes.toString("utf8", start));
 }
 
 function withTrailer(bytes: Buffer, change: (t: Record<string, unknown>) => unknown): Buffer {
