@@ -37,7 +37,12 @@ async function main(): Promise<void> {
   const blobs = new LocalBlobs();
   const cache = new TableCache({
     path: join(dirname(config.stateFile), "index.bin"),
-    fingerprint: indexFingerprint({ siteUrl: config.siteUrl, preview: config.previewDrafts }),
+    // Of this folder (or bucket) only: a file another folder's server saved is not served.
+    fingerprint: indexFingerprint({
+      siteUrl: config.siteUrl,
+      preview: config.previewDrafts,
+      store: store.location,
+    }),
     log,
     table,
     blobs,
@@ -57,7 +62,12 @@ async function main(): Promise<void> {
   });
   busy = () => local.busy;
   // Saved only when something changed: a restart over an unchanged folder writes nothing.
-  if (!config.previewDrafts) local.onChange(() => cache.changed());
+  if (!config.previewDrafts) {
+    local.onLoad((result) => {
+      if (!fromFile || result.outcome === "applied") cache.changed();
+    });
+    local.onChange(() => cache.changed());
+  }
   // With HUB_URL, the hub hears about every feed that changed: after the watcher reloads, and on
   // a timer for what no file event announces (a future-dated article going live, an S3 store).
   if (config.hubUrl)
@@ -110,11 +120,7 @@ async function main(): Promise<void> {
     .sync()
     .then(() => local.settled())
     .then(
-      () => {
-        // A fresh build is saved; a loaded index only when the check changed it (onChange).
-        if (!config.previewDrafts && !fromFile) cache.changed();
-        log.info("articles loaded", { store: store.location });
-      },
+      () => log.info("articles loaded", { store: store.location }),
       (error: Error) => log.error("articles could not be loaded yet", { reason: error.message }),
     )
     .finally(watch);

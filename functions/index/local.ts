@@ -5,7 +5,7 @@
  * releases future-dated articles on time, and keeps the last good index when the store fails.
  */
 import type { ArticleMeta } from "../articles/article.ts";
-import { type CompileSteps, compileArticle } from "../articles/compile.ts";
+import type { CompileSteps, compileArticle } from "../articles/compile.ts";
 import type { CompileResult } from "../articles/compiled.ts";
 import { StoreUnavailableError } from "../errors.ts";
 import type { Logger } from "../log.ts";
@@ -42,10 +42,20 @@ export interface LocalIndexOptions {
   blobs?: BlobStore;
   /**
    * The table holds a saved index (loaded from disk): it is served as it is while the first
-   * check of the store runs (with `background`, behind requests), and what that check changes
-   * is announced like any later change. Default false: the first check is waited for.
+   * check of the store runs (with `background`, behind requests). Default false: the first
+   * check is waited for.
    */
   loaded?: boolean;
+}
+
+/**
+ * The compile function, imported at the first check of the store: Markdown (md4w's WebAssembly),
+ * YAML and the sanitizer are not needed to serve a saved index, only to compile what changed.
+ */
+let compileModule: Promise<typeof compileArticle> | undefined;
+function loadCompile(): Promise<typeof compileArticle> {
+  compileModule ??= import("../articles/compile.ts").then((module) => module.compileArticle);
+  return compileModule;
 }
 
 /** After a failed check of the store, wait this long before trying again. */
@@ -60,7 +70,11 @@ export class LocalIndex {
   readonly #indexing: Indexing;
   readonly #o: Required<Omit<LocalIndexOptions, "steps" | "table" | "blobs" | "loaded">>;
   readonly #listeners: ((result: ApplyResult) => void)[] = [];
+  readonly #loadListeners: ((result: ApplyResult) => void)[] = [];
+  #compile: typeof compileArticle | undefined;
   #loaded = false;
+  /** Whether a check of the store has succeeded yet. */
+  #firstCheck = false;
   #nextCheck = 0;
   #nextRelease: number | undefined;
   /** Bumped by invalidate(): a check that started before the bump must not reset #nextCheck. */
@@ -90,7 +104,8 @@ export class LocalIndex {
       holdBack: !this.#o.preview,
     });
     const compile: Compile = (file, bytes, compileOptions) => {
-      const result = compileArticle(file, bytes, compileOptions, ...(steps ? [steps] : []));
+      if (!this.#compile) throw new Error("compile function not loaded yet");
+      const result = this.#compile(file, bytes, compileOptions, ...(steps ? [steps] : []));
       if (!this.#o.preview) return result;
       this.#marked.delete(file.key);
       if (result.ok && !result.meta.draft && result.meta.date.getTime() > now())
@@ -121,6 +136,14 @@ export class LocalIndex {
     this.#nextCheck = 0;
     this.#invalidations++;
     this.#forced = true;
+  }
+
+  /**
+   * Calls `listener` once, with what the first successful check changed (everything, on an
+   * empty table; what changed while the server was stopped, on a saved one).
+   */
+  onLoad(listener: (result: ApplyResult) => void): void {
+    this.#loadListeners.push(listener);
   }
 
   /** Calls `listener` with what every check or release after the first load changed (WebSub). */
@@ -171,6 +194,7 @@ export class LocalIndex {
   async #unmark(now: number): Promise<void> {
     const due = new Set([...this.#marked].filter(([, date]) => date <= now).map(([key]) => key));
     if (!due.size) return;
+    this.#compile ??= await loadCompile();
     const records = new Map((await this.index.records()).map((r) => [r.key, r]));
     const results: ApplyResult[] = [];
     for (const file of await this.#store.list()) {
@@ -189,14 +213,18 @@ export class LocalIndex {
     const started = this.#o.now();
     const invalidations = this.#invalidations;
     try {
+      this.#compile ??= await loadCompile();
       const result = await this.#indexing.reconcile(this.#store);
-      // The first load is a start, not a change: nothing to announce.
-      const first = !this.#loaded;
+      // The first load is a start, not a change: nothing to announce (a saved index may be of
+      // another folder, or days old).
+      const first = !this.#firstCheck;
+      this.#firstCheck = true;
       this.#loaded = true;
       this.#nextRelease = await this.index.nextRelease();
       // A change signalled while this check ran may not be in what it listed: check again.
       this.#nextCheck = invalidations === this.#invalidations ? started + this.#o.revalidateMs : 0;
       if (!first) this.#emit(result);
+      else for (const listener of this.#loadListeners.splice(0)) listener(result);
     } catch (error) {
       this.#nextCheck = started + Math.min(this.#o.revalidateMs, RETRY_AFTER_FAILURE_MS);
       const reason = error instanceof Error ? error.message : String(error);
