@@ -20,7 +20,7 @@ export interface Runtime {
  * `forcedWaitMs`: how long a request waits for a check the watcher forced. `served`: what the
  * adapter remembers of earlier answers (see http/served.ts). `table` and `blobs`: a saved index
  * to start from (see index/table-cache.ts); `loaded`: they hold one, served while the first check
- * runs.
+ * runs (`firstCheckAfterMs` after the start at the earliest).
  */
 export function createRuntime(
   config: Config,
@@ -34,6 +34,7 @@ export function createRuntime(
     table,
     blobs,
     loaded,
+    firstCheckAfterMs,
   }: {
     background?: boolean;
     served?: ServedLog;
@@ -41,6 +42,7 @@ export function createRuntime(
     table?: MemoryTable;
     blobs?: BlobStore;
     loaded?: boolean;
+    firstCheckAfterMs?: number;
   } = {},
 ): Runtime {
   const local = new LocalIndex(store, {
@@ -54,6 +56,7 @@ export function createRuntime(
     ...(table ? { table } : {}),
     ...(blobs ? { blobs } : {}),
     ...(loaded ? { loaded } : {}),
+    ...(firstCheckAfterMs !== undefined ? { firstCheckAfterMs } : {}),
   });
   const app = createApp({
     config,

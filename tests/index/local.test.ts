@@ -347,6 +347,32 @@ describe("LocalIndex over a saved index (npm start's restart)", () => {
     expect(loads).toHaveLength(1);
   });
 
+  it("starts the first check no sooner than firstCheckAfterMs, serving the saved index until then", async () => {
+    const store = memoryStore({ "a.md": article("A", "2024-05-01") });
+    const before = setup(store);
+    await before.local.sync();
+    store.put("b.md", article("B", "2024-05-02"));
+    const clock = { now: T0 };
+    const local = new LocalIndex(store, {
+      siteUrl: SITE,
+      revalidateMs: MINUTE,
+      now: () => clock.now,
+      log: memoryLogger(),
+      background: true,
+      loaded: true,
+      firstCheckAfterMs: 1_000,
+      table: before.local.table,
+    });
+    clock.now += 999;
+    await local.sync();
+    expect(local.busy).toBe(false);
+    expect((await local.articles()).map((a) => a.title)).toEqual(["A"]);
+    clock.now += 1;
+    await local.sync();
+    await local.settled();
+    expect((await local.articles()).map((a) => a.title)).toEqual(["B", "A"]);
+  });
+
   it("announces nothing when nothing changed while it was stopped", async () => {
     const store = memoryStore({ "a.md": article("A", "2024-05-01") });
     const before = setup(store);
