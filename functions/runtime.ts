@@ -3,7 +3,7 @@ import type { App } from "./http/app.ts";
 import { createApp } from "./http/app.ts";
 import type { ServedLog } from "./http/served.ts";
 import type { BlobStore } from "./index/keys.ts";
-import { LocalIndex } from "./index/local.ts";
+import { LocalIndex, type LocalIndexOptions } from "./index/local.ts";
 import type { MemoryTable } from "./index/table.ts";
 import type { Logger } from "./log.ts";
 import type { ArticleStore } from "./storage/store.ts";
@@ -20,7 +20,8 @@ export interface Runtime {
  * `forcedWaitMs`: how long a request waits for a check the watcher forced. `served`: what the
  * adapter remembers of earlier answers (see http/served.ts). `table` and `blobs`: a saved index
  * to start from (see index/table-cache.ts); `loaded`: they hold one, served while the first check
- * runs (`firstCheckAfterMs` after the start at the earliest).
+ * runs (`firstCheckAfterMs` after the start at the earliest). `parallel`: worker threads for a
+ * check that compiles many files.
  */
 export function createRuntime(
   config: Config,
@@ -35,6 +36,7 @@ export function createRuntime(
     blobs,
     loaded,
     firstCheckAfterMs,
+    parallel,
   }: {
     background?: boolean;
     served?: ServedLog;
@@ -43,6 +45,7 @@ export function createRuntime(
     blobs?: BlobStore;
     loaded?: boolean;
     firstCheckAfterMs?: number;
+    parallel?: LocalIndexOptions["parallel"];
   } = {},
 ): Runtime {
   const local = new LocalIndex(store, {
@@ -57,6 +60,7 @@ export function createRuntime(
     ...(blobs ? { blobs } : {}),
     ...(loaded ? { loaded } : {}),
     ...(firstCheckAfterMs !== undefined ? { firstCheckAfterMs } : {}),
+    ...(parallel ? { parallel } : {}),
   });
   const app = createApp({
     config,

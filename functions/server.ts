@@ -1,7 +1,9 @@
+import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { type Http2Bindings, type HttpBindings, serve } from "@hono/node-server";
 import { type Config, loadConfig } from "./config.ts";
 import { ConfigError } from "./errors.ts";
+import { compilePool } from "./index/compile-pool.ts";
 import { MemoryTable } from "./index/table.ts";
 import { indexFingerprint, TableCache } from "./index/table-cache.ts";
 import { LocalBlobs } from "./index/table-file.ts";
@@ -17,6 +19,13 @@ import { indexNotifier } from "./websub/notify.ts";
  * requests, served from the index file, get the CPU (at 100,000 files the check is seconds of it).
  */
 const FIRST_CHECK_AFTER_MS = 1_000;
+
+/**
+ * A check that compiles this many files or more (the first start with no saved index) spreads
+ * the compiling over worker threads, one core left to the main thread's reads and index writes.
+ */
+const PARALLEL_MIN_FILES = 500;
+const COMPILE_THREADS = availableParallelism() - 1;
 
 /** Local adapter: the same app on Node's HTTP server, reloading content when files change. */
 async function main(): Promise<void> {
@@ -66,6 +75,14 @@ async function main(): Promise<void> {
     blobs,
     loaded: fromFile,
     firstCheckAfterMs: FIRST_CHECK_AFTER_MS,
+    ...(COMPILE_THREADS > 0
+      ? {
+          parallel: {
+            minFiles: PARALLEL_MIN_FILES,
+            open: () => compilePool(COMPILE_THREADS),
+          },
+        }
+      : {}),
   });
   busy = () => local.busy;
   // Saved only when something changed: a restart over an unchanged folder writes nothing.

@@ -3,6 +3,7 @@ import { claimOrder, forEachLimit } from "../articles/order.ts";
 import { MAX_ARTICLE_BYTES } from "../articles/parse.ts";
 import { NotFoundError } from "../errors.ts";
 import { type ArticleStore, isArticleKey, type StoredFile } from "../storage/store.ts";
+import { WorkerPool } from "../workers/pool.ts";
 import {
   type CheckedArticle,
   type Claim,
@@ -10,7 +11,9 @@ import {
   oversize,
   type Problem,
 } from "./article.ts";
-import { CheckPool } from "./pool.ts";
+import type { CheckTask } from "./worker.ts";
+
+const CHECK_WORKER = new URL("./worker.ts", import.meta.url);
 
 /** Below this many files the check compiles on the calling thread. */
 const MIN_FILES_FOR_WORKERS = 200;
@@ -56,10 +59,12 @@ export async function checkStore(store: ArticleStore, options: CheckOptions): Pr
   // Starting workers costs more than a small folder takes to compile.
   const pool =
     options.workers && files.length >= MIN_FILES_FOR_WORKERS
-      ? new CheckPool(options.workers)
+      ? new WorkerPool<CheckTask, CheckedArticle>(CHECK_WORKER, options.workers)
       : undefined;
   const check = (file: StoredFile, bytes: Uint8Array) =>
-    pool ? pool.check(file, bytes, options.siteUrl) : checkArticle(file, bytes, options.siteUrl);
+    pool
+      ? pool.run({ file, bytes, siteUrl: options.siteUrl })
+      : checkArticle(file, bytes, options.siteUrl);
   try {
     await forEachLimit(files, options.concurrency ?? 32, async (file) => {
       // The listing knows the size: an oversize file is not even read.

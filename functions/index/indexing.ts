@@ -19,6 +19,15 @@ export type Compile = (
   options: CompileOptions,
 ) => CompileResult;
 
+/**
+ * Compiles on worker threads: a check of many files at once (npm start's first, with no saved
+ * index) spreads the compiling over the cores. Closed when that check ends.
+ */
+export interface ParallelCompile {
+  compile(file: StoredFile, bytes: Uint8Array, options: CompileOptions): Promise<CompileResult>;
+  close(): Promise<void>;
+}
+
 /** A store that can also say which version of an object it just read (S3: its ETag). */
 export interface VersionedStore extends ArticleStore {
   fetch(key: string): Promise<{ file: StoredFile; bytes: Uint8Array } | undefined>;
@@ -30,6 +39,11 @@ export interface IndexingOptions {
   compileOptions: CompileOptions;
   log: Logger;
   now?: () => number;
+  /**
+   * Worker threads for a repair that reads at least `minFiles` files (starting them costs more
+   * than compiling a few files). Without it, or below that, everything compiles on this thread.
+   */
+  parallel?: { minFiles: number; open(): ParallelCompile };
 }
 
 /** One change to one key, as an S3 event names it. */
@@ -43,9 +57,11 @@ export interface ObjectEvent {
 
 /** Stored files read at once during a repair. */
 const READS_IN_FLIGHT = 16;
+/** With worker threads, enough files in flight to keep them all busy while others are read. */
+const PARALLEL_IN_FLIGHT = 64;
 
 export class Indexing {
-  readonly #o: Required<IndexingOptions>;
+  readonly #o: Required<Omit<IndexingOptions, "parallel">> & Pick<IndexingOptions, "parallel">;
 
   constructor(options: IndexingOptions) {
     this.#o = { now: Date.now, ...options };
@@ -53,7 +69,21 @@ export class Indexing {
 
   /** The change for `file` as it is now (compiled), under `sequencer`. */
   changeOf(file: StoredFile, bytes: Uint8Array, sequencer: string, seenAt: number): IndexChange {
-    const result = this.#o.compile(file, bytes, this.#o.compileOptions);
+    return this.#changeFrom(
+      file,
+      this.#o.compile(file, bytes, this.#o.compileOptions),
+      sequencer,
+      seenAt,
+    );
+  }
+
+  /** The change a compiled file makes, its warnings or failure logged. */
+  #changeFrom(
+    file: StoredFile,
+    result: CompileResult,
+    sequencer: string,
+    seenAt: number,
+  ): IndexChange {
     if (result.ok) {
       for (const warning of result.warnings)
         this.#o.log.warn("article warning", { file: file.key, reason: warning });
@@ -89,6 +119,7 @@ export class Indexing {
     store: ArticleStore,
     file: StoredFile,
     sequencer: string,
+    parallel: ParallelCompile | undefined,
   ): Promise<IndexChange | undefined> {
     const seenAt = file.modified.getTime();
     let bytes: Uint8Array;
@@ -107,7 +138,15 @@ export class Indexing {
         return failedChange(file, sequencer, seenAt, error.reasons);
       return undefined;
     }
-    return this.changeOf(file, bytes, sequencer, seenAt);
+    if (!parallel) return this.changeOf(file, bytes, sequencer, seenAt);
+    let result: CompileResult;
+    try {
+      result = await parallel.compile(file, bytes, this.#o.compileOptions);
+    } catch {
+      // A worker that died takes no article with it: this thread compiles what it held.
+      return this.changeOf(file, bytes, sequencer, seenAt);
+    }
+    return this.#changeFrom(file, result, sequencer, seenAt);
   }
 
   /**
@@ -133,10 +172,18 @@ export class Indexing {
     }
     // Reads overlap (a folder or S3 answers many at once); changes keep the listing's order.
     const found = new Map<StoredFile, IndexChange | undefined>();
-    await forEachLimit(pending, READS_IN_FLIGHT, async (file) => {
-      const sequencer = records.get(file.key)?.sequencer ?? "0";
-      found.set(file, await this.#changeFor(store, file, sequencer));
-    });
+    const parallel =
+      this.#o.parallel && pending.length >= this.#o.parallel.minFiles
+        ? this.#o.parallel.open()
+        : undefined;
+    try {
+      await forEachLimit(pending, parallel ? PARALLEL_IN_FLIGHT : READS_IN_FLIGHT, async (file) => {
+        const sequencer = records.get(file.key)?.sequencer ?? "0";
+        found.set(file, await this.#changeFor(store, file, sequencer, parallel));
+      });
+    } finally {
+      await parallel?.close();
+    }
     for (const file of pending) {
       const change = found.get(file);
       if (change) changes.push(change);

@@ -11,7 +11,7 @@ import { StoreUnavailableError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { ArticleStore } from "../storage/store.ts";
 import type { ApplyResult, ArticleIndex } from "./index.ts";
-import { type Compile, Indexing } from "./indexing.ts";
+import { type Compile, Indexing, type IndexingOptions } from "./indexing.ts";
 import { type BlobStore, MemoryBlobs } from "./keys.ts";
 import { MemoryTable } from "./table.ts";
 import { Index } from "./write.ts";
@@ -51,6 +51,11 @@ export interface LocalIndexOptions {
    * the first requests over the saved index do not share the CPU with it. Default 0.
    */
   firstCheckAfterMs?: number;
+  /**
+   * Worker threads for a check that compiles many files (the first start with no saved index);
+   * not used with `steps`, which cannot cross to a worker.
+   */
+  parallel?: IndexingOptions["parallel"];
 }
 
 /**
@@ -74,7 +79,10 @@ export class LocalIndex {
   readonly #store: ArticleStore;
   readonly #indexing: Indexing;
   readonly #o: Required<
-    Omit<LocalIndexOptions, "steps" | "table" | "blobs" | "loaded" | "firstCheckAfterMs">
+    Omit<
+      LocalIndexOptions,
+      "steps" | "table" | "blobs" | "loaded" | "firstCheckAfterMs" | "parallel"
+    >
   >;
   readonly #listeners: ((result: ApplyResult) => void)[] = [];
   readonly #loadListeners: ((result: ApplyResult) => void)[] = [];
@@ -93,7 +101,15 @@ export class LocalIndex {
 
   constructor(
     store: ArticleStore,
-    { steps, table, blobs, loaded = false, firstCheckAfterMs = 0, ...options }: LocalIndexOptions,
+    {
+      steps,
+      table,
+      blobs,
+      loaded = false,
+      firstCheckAfterMs = 0,
+      parallel,
+      ...options
+    }: LocalIndexOptions,
   ) {
     this.#store = store;
     this.#loaded = loaded;
@@ -113,12 +129,10 @@ export class LocalIndex {
     });
     const compile: Compile = (file, bytes, compileOptions) => {
       if (!this.#compile) throw new Error("compile function not loaded yet");
-      const result = this.#compile(file, bytes, compileOptions, ...(steps ? [steps] : []));
-      if (!this.#o.preview) return result;
-      this.#marked.delete(file.key);
-      if (result.ok && !result.meta.draft && result.meta.date.getTime() > now())
-        this.#marked.set(file.key, result.meta.date.getTime());
-      return previewOf(result, now());
+      return this.#marking(
+        file.key,
+        this.#compile(file, bytes, compileOptions, ...(steps ? [steps] : [])),
+      );
     };
     this.#indexing = new Indexing({
       index: this.index,
@@ -126,6 +140,7 @@ export class LocalIndex {
       compileOptions: { siteUrl: this.#o.siteUrl },
       log: this.#o.log,
       now,
+      ...(parallel && !steps ? { parallel: this.#markingPool(parallel) } : {}),
     });
   }
 
@@ -196,6 +211,33 @@ export class LocalIndex {
   /** The live articles, newest first (what the site's feeds page through). */
   async articles(): Promise<ArticleMeta[]> {
     return (await this.index.metas("site", ALL)).items;
+  }
+
+  /** Preview: marks a future-dated article's title and remembers when its mark must go. */
+  #marking(key: string, result: CompileResult): CompileResult {
+    if (!this.#o.preview) return result;
+    const now = this.#o.now();
+    this.#marked.delete(key);
+    if (result.ok && !result.meta.draft && result.meta.date.getTime() > now)
+      this.#marked.set(key, result.meta.date.getTime());
+    return previewOf(result, now);
+  }
+
+  /** The worker threads' compile, preview marks added on this thread. */
+  #markingPool(
+    parallel: NonNullable<IndexingOptions["parallel"]>,
+  ): NonNullable<IndexingOptions["parallel"]> {
+    return {
+      minFiles: parallel.minFiles,
+      open: () => {
+        const pool = parallel.open();
+        return {
+          compile: async (file, bytes, options) =>
+            this.#marking(file.key, await pool.compile(file, bytes, options)),
+          close: () => pool.close(),
+        };
+      },
+    };
   }
 
   /** Preview: compiles again the marked articles whose time has come, so their mark goes. */
