@@ -11,6 +11,7 @@ import type { ApplyResult, ArticleIndex } from "../index/index.ts";
 import type { Indexing, ObjectEvent, VersionedStore } from "../index/indexing.ts";
 import type { Logger } from "../log.ts";
 import { scopePathOf } from "../websub/changes.ts";
+import type { Change } from "../websub/paths.ts";
 
 export interface IndexerDeps {
   indexing: Indexing;
@@ -21,8 +22,11 @@ export interface IndexerDeps {
   prefix: string;
   log: Logger;
   now: () => number;
-  /** Hands changed scope paths to the WebSub queue (absent: no hub). */
-  announce?: (scopePaths: string[]) => Promise<void>;
+  /**
+   * Hands the changed scope paths and article slugs to the WebSub queue (the publisher
+   * invalidates them in CloudFront, then pings the hub if there is one); absent: nowhere.
+   */
+  announce?: (change: Change) => Promise<void>;
   /** Makes sure a `{"release":true}` arrives at `at` (ms); absent: the hourly rebuild releases. */
   scheduleRelease?: (at: number) => Promise<void>;
 }
@@ -189,8 +193,9 @@ async function perform(work: Work, deps: IndexerDeps): Promise<ApplyResult[]> {
 }
 
 /**
- * After the batch's changes: the changed feeds are announced once (WebSub queue: the publisher
- * invalidates the CDN, then pings the hub), and each future date gets its release schedule. A
+ * After the batch's changes: the changed scopes and article pages are announced once (WebSub
+ * queue: the publisher invalidates them in the CDN, then pings the hub if there is one), and
+ * each future date gets its release schedule. A
  * failure there fails the messages whose changes needed it, so it is logged and retried; a
  * release it could not schedule is still made by the hourly rebuild.
  */
@@ -200,6 +205,7 @@ async function afterChanges(
   deps: IndexerDeps,
 ): Promise<void> {
   const scopes = new Map<string, Message[]>();
+  const pages = new Set<string>();
   const releases = new Map<number, Message[]>();
   const now = deps.now();
   for (const [message, applied] of results) {
@@ -208,6 +214,7 @@ async function afterChanges(
       const repeat = message.retried && result.outcome === "repeated";
       if (result.outcome !== "applied" && !repeat) continue;
       for (const scope of result.scopes) push(scopes, scopePathOf(scope), message);
+      for (const slug of result.pages) pages.add(slug);
       if (result.releaseAt !== undefined && result.releaseAt > now)
         push(releases, result.releaseAt, message);
     }
@@ -217,10 +224,13 @@ async function afterChanges(
     deps.log.error(`indexer: ${what}`, { reason: reasonOf(error), messages: messages.length });
   };
   if (scopes.size > 0 && deps.announce) {
-    const paths = [...scopes.keys()].sort();
+    const change = { scopes: [...scopes.keys()].sort(), pages: [...pages].sort() };
     try {
-      await deps.announce(paths);
-      deps.log.info("changed feeds announced", { scopes: paths.length });
+      await deps.announce(change);
+      deps.log.info("changed feeds announced", {
+        scopes: change.scopes.length,
+        pages: change.pages.length,
+      });
     } catch (error) {
       fail(
         [...new Set([...scopes.values()].flat())],

@@ -1,6 +1,7 @@
 /**
  * WebSub publisher Lambda (thin adapter): batches from the WebSub queue → invalidate the
- * changed feeds in CloudFront, wait, ping the hub (functions/websub/handler.ts).
+ * documents the changes made stale in CloudFront, wait, ping the hub when HUB_URL is set
+ * (functions/websub/handler.ts).
  */
 import { CloudFrontClient } from "@aws-sdk/client-cloudfront";
 import type { SQSEvent } from "aws-lambda";
@@ -25,12 +26,12 @@ export async function publisherFromEnv(
   source: Record<string, string | undefined>,
 ): Promise<PublisherDeps> {
   const config = loadConfig(await withSiteUrl(source));
-  if (!config.hubUrl) throw new ConfigError("HUB_URL must be set for the WebSub publisher");
   const id = v.safeParse(DistributionId, source.DISTRIBUTION_ID ?? "");
   if (!id.success) throw new ConfigError(id.issues[0]?.message ?? "DISTRIBUTION_ID");
   return {
     siteUrl: config.siteUrl,
-    hubUrl: config.hubUrl,
+    // Without a hub (dateline:hubUrl unset) the publisher still invalidates every change.
+    ...(config.hubUrl ? { hubUrl: config.hubUrl } : {}),
     invalidate: cloudFrontInvalidator({
       client: new CloudFrontClient({ region: "us-east-1", maxAttempts: 3 }),
       distributionId: id.output,

@@ -1,12 +1,15 @@
 /**
  * The write path end to end with the synthesized bundles: an upload becomes an S3 event on the
  * indexer's queue, the indexer bundle updates the index (dynalite) and announces the changed
- * feeds, the WebSub bundle invalidates them at the edge (a CloudFront stand-in) and pings the hub
- * once the invalidation completed, and the hub's fetch gets the new article from the feed
- * bundle. Every AWS call each bundle made is recorded at its endpoints and evaluated against the
+ * scopes and article pages, the WebSub bundle invalidates what they made stale at the edge (a
+ * CloudFront stand-in) and pings the hub once the invalidation completed, and the hub's fetch
+ * gets the new article from the feed bundle; a deletion, published without a hub, invalidates
+ * the removed article's cached page and pings nothing. Every AWS call each bundle made is recorded at its endpoints and evaluated against the
  * synthesized policies (tests/support/iam-proof.ts), which also fails without a needed statement.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { changedPaths } from "../../functions/websub/paths.ts";
+import { parseChange } from "../../functions/websub/queue.ts";
 import { type Edge, type Invalidation, startEdge } from "../support/cloudfront-edge.ts";
 import { type Hub, startHub } from "../support/hub.ts";
 import {
@@ -31,6 +34,7 @@ import { sharedSynth } from "./synth-cache.ts";
 
 const NEW_TITLE = "Night ferry resumes service";
 const NEW_KEY = "articles/2026/night-ferry.md";
+const NEW_PAGE = "/articles/night-ferry";
 type Who = "feed" | "indexer" | "websub";
 
 let synth: Synthesized;
@@ -44,6 +48,12 @@ let siteUrl: string;
 const calls: Record<Who, RecordedRequest[]> = { feed: [], indexer: [], websub: [] };
 /** A feed fetched through the edge after the indexer's write, before any invalidation. */
 let beforeInvalidation: { body: string; fromCache: boolean };
+/** The new article's page and the site's list page at the edge, before and after the invalidation. */
+type Pages = { page: number; pageBody: string; list: string; fromCache: boolean[] };
+let pagesBefore: Pages;
+let pagesAfter: Pages;
+/** The deletion's announcement, and the removed article's page at the edge before and after. */
+let deletion: { pages: string[]; before: number[]; after: number[]; pings: number };
 let queueDelay: number;
 
 const fn = (name: "indexerFunction" | "websubFunction"): FunctionArtifact => {
@@ -56,7 +66,7 @@ const fn = (name: "indexerFunction" | "websubFunction"): FunctionArtifact => {
 async function run(
   who: "indexer" | "websub",
   event: unknown,
-  overrides: Record<string, string> = {},
+  overrides: Record<string, string | undefined> = {},
 ): Promise<void> {
   const artifact = fn(who === "indexer" ? "indexerFunction" : "websubFunction");
   const proxy = await startRecordingProxy(
@@ -130,11 +140,14 @@ beforeAll(async () => {
   //    reconciliation builds it from the bucket.
   for (const path of ["/feed.json", "/feed.xml", "/atom.xml", "/articles/no-such-article"])
     await edge.get(path);
+  // A reader tried the new article's address early: its 404 is cached (max-age=60).
+  await edge.get(NEW_PAGE);
   await run("indexer", sqsEvent([{ rebuild: true }]));
   await new Promise((resolve) => setTimeout(resolve, 1_100));
   for (const name of ["feed.json", "feed.xml", "atom.xml"])
     await feedHost.invoke({ path: `/${name}` });
   expect((await edge.get("/feed.json")).fromCache).toBe(true);
+  await edge.get("/");
 
   // 2. An author uploads an article; S3's event reaches the indexer, which writes and announces.
   const sent = sqs.messages.length;
@@ -148,6 +161,16 @@ beforeAll(async () => {
   expect(announced).toHaveLength(1);
   const edgeCopy = await edge.get("/feed.json");
   beforeInvalidation = { body: edgeCopy.body.toString("utf8"), fromCache: edgeCopy.fromCache };
+  const pagesNow = async (): Promise<Pages> => {
+    const [page, list] = [await edge.get(NEW_PAGE), await edge.get("/")];
+    return {
+      page: page.statusCode,
+      pageBody: page.body.toString("utf8"),
+      list: list.body.toString("utf8"),
+      fromCache: [page.fromCache, list.fromCache],
+    };
+  };
+  pagesBefore = await pagesNow();
 
   // 3. The queue holds the message past the feed function's revalidation (90 s > 60 s on AWS;
   //    here the function revalidates every 1 s, so 1.5 s stands for the delay).
@@ -161,11 +184,34 @@ beforeAll(async () => {
     sqsEvent(announced.map((m) => JSON.parse(m.body) as Record<string, unknown>)),
     { HUB_URL: hub.url },
   );
+  pagesAfter = await pagesNow();
 
   // 4. A deletion: the indexer reads the key, S3 answers 404 (the missing-key rule applies).
+  //    Every article page is cached at the edge first; the publisher runs without a hub.
+  const sitemap = (await edge.get("/sitemaps/1.xml")).body.toString("utf8");
+  const pages = [...sitemap.matchAll(/<loc>[^<]*(\/articles\/[^<]+)<\/loc>/g)].map(
+    (m) => m[1] as string,
+  );
+  for (const path of pages) await edge.get(path);
   const gone = `${synth.content.destinationPrefix}${site.contentKeys[0]}`;
   await site.s3.remove(gone);
+  const sentBefore = sqs.messages.length;
   await run("indexer", objectEvent(gone, "ObjectRemoved:Delete"));
+  const removal = sqs.messages.slice(sentBefore);
+  const removed = removal.flatMap((m) => parseChange(m.body).pages).map((s) => `/articles/${s}`);
+  const pingsBefore = hub.requests.length;
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  const status = async () => Promise.all(removed.map(async (p) => (await edge.get(p)).statusCode));
+  const before = await status();
+  await run("websub", sqsEvent(removal.map((m) => JSON.parse(m.body) as Record<string, unknown>)), {
+    HUB_URL: undefined,
+  });
+  deletion = {
+    pages: removed,
+    before,
+    after: await status(),
+    pings: hub.requests.length - pingsBefore,
+  };
   calls.feed.push(...feedProxy.records());
   await feedProxy.close();
 }, 240_000);
@@ -190,20 +236,40 @@ describe("WebSub after the change is visible", () => {
     expect(beforeInvalidation.body).not.toContain(NEW_TITLE);
   });
 
-  it("invalidates exactly the changed feed paths, then pings the hub once the invalidation completed", () => {
-    expect(edge.invalidations).toHaveLength(1);
+  it("invalidates exactly what the change made stale, then pings the hub's feeds once the invalidation completed", () => {
+    expect(edge.invalidations).toHaveLength(2);
     const [invalidation] = edge.invalidations as [Invalidation];
     const scopes = ["", "/authors/ines-duarte", "/tags/harbour", "/tags/night-ferries"];
-    const paths = scopes.flatMap((s) =>
+    expect([...invalidation.paths].sort()).toEqual(
+      changedPaths({ scopes, pages: ["night-ferry"] }).sort(),
+    );
+    const feeds = scopes.flatMap((s) =>
       ["feed.xml", "atom.xml", "feed.json"].map((f) => `${s}/${f}`),
     );
-    expect([...invalidation.paths].sort()).toEqual([...paths].sort());
     expect(hub.requests.flatMap((r) => r.urls).sort()).toEqual(
-      paths.map((p) => `${siteUrl}${p}`).sort(),
+      feeds.map((p) => `${siteUrl}${p}`).sort(),
     );
     expect(invalidation.completedAt).toBeDefined();
     for (const request of hub.requests)
       expect(request.receivedAt).toBeGreaterThanOrEqual(invalidation.completedAt as number);
+  });
+
+  it("serves the new article's page (its cached 404 gone) and the site's list page with it", () => {
+    expect(pagesBefore).toMatchObject({ page: 404, fromCache: [true, true] });
+    expect(pagesBefore.list).not.toContain(NEW_TITLE);
+    expect(pagesAfter).toMatchObject({ page: 200, fromCache: [false, false] });
+    expect(pagesAfter.pageBody).toContain(NEW_TITLE);
+    expect(pagesAfter.list).toContain(NEW_TITLE);
+  });
+
+  it("without a hub, invalidates a removed article's cached page and pings nothing", () => {
+    expect(deletion.pages).toHaveLength(1);
+    expect(deletion.before).toEqual([200]);
+    expect(deletion.after).toEqual([404]);
+    expect(deletion.pings).toBe(0);
+    const removal = edge.invalidations[1] as Invalidation;
+    expect(removal.paths).toEqual(expect.arrayContaining([...deletion.pages, "/", "/feed.xml"]));
+    expect(removal.completedAt).toBeDefined();
   });
 
   it("gives the hub's fetch of every pinged feed the new article", async () => {

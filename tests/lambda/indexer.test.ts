@@ -9,6 +9,7 @@ import { indexerFromEnv } from "../../functions/handlers/indexer.ts";
 import { handleIndexerEvent, type IndexerDeps } from "../../functions/handlers/indexer-batch.ts";
 import { timeKey } from "../../functions/index/keys.ts";
 import { memoryLogger } from "../../functions/log.ts";
+import { parseChange } from "../../functions/websub/queue.ts";
 import { articleFile } from "../fixtures/index.ts";
 import { type Dynalite, startDynalite } from "../support/dynalite.ts";
 import { type FaultProxy, s3ErrorBody, startFaultProxy } from "../support/fault-proxy.ts";
@@ -73,12 +74,13 @@ async function setup(options: { viaProxy?: boolean } = {}) {
     },
     () => clock,
   );
-  const announced = () =>
-    sqs.messages
-      .filter((m) => m.queueUrl.endsWith(`/websub-${n}`))
-      .map((m) => (JSON.parse(m.body) as { scopes: string[] }).scopes);
+  const messages = () =>
+    sqs.messages.filter((m) => m.queueUrl.endsWith(`/websub-${n}`)).map((m) => parseChange(m.body));
+  const announced = () => messages().map((m) => m.scopes);
+  /** The article pages each message names (the publisher invalidates them too). */
+  const pagesAnnounced = () => messages().map((m) => m.pages);
   const uploaded = (key: string) => s3Record(s3.bucket, `${prefix}${key}`);
-  return { deps, prefix, announced, group: `dateline-${n}`, uploaded };
+  return { deps, prefix, announced, pagesAnnounced, group: `dateline-${n}`, uploaded };
 }
 
 /** The same SQS messages delivered a second time (after their visibility timeout). */
@@ -96,7 +98,7 @@ const titles = async (deps: IndexerDeps) =>
 
 describe("indexer handler", () => {
   it("applies a batch of S3 events, keeps large bodies in compiled/, announces the changed feeds once", async () => {
-    const { deps, prefix, announced, uploaded } = await setup();
+    const { deps, prefix, announced, pagesAnnounced, uploaded } = await setup();
     const long = `${"A paragraph of the long read. ".repeat(1_500)}\n`;
     await s3.put(`${prefix}2026/short.md`, articleFile({ title: "Short", tags: ["Port"] }));
     await s3.put(
@@ -115,6 +117,7 @@ describe("indexer handler", () => {
     expect(blobs).toHaveLength(1);
     expect(blobs[0]?.url).toMatch(/\/compiled\/[0-9a-f]{64}\.html$/);
     expect(announced()).toEqual([["", "/authors/kim-seo-yeon", "/tags/port"]]);
+    expect(pagesAnnounced()).toEqual([["long-read", "short"]]);
     // The same events again change nothing and announce nothing.
     expect(await handleIndexerEvent(event, deps)).toEqual({ batchItemFailures: [] });
     expect(announced()).toHaveLength(1);
@@ -144,7 +147,7 @@ describe("indexer handler", () => {
   });
 
   it("announces the feeds a deleted article leaves; a failed announcement fails its messages", async () => {
-    const { deps, prefix, announced, uploaded } = await setup();
+    const { deps, prefix, announced, pagesAnnounced, uploaded } = await setup();
     await s3.put(`${prefix}ferry.md`, articleFile({ title: "Ferry", tags: ["Ports"] }));
     await s3.put(`${prefix}bus.md`, articleFile({ title: "Bus", tags: ["Transport"] }));
     await handleIndexerEvent(sqsEvent([[uploaded("ferry.md")], [uploaded("bus.md")]]), deps);
@@ -153,6 +156,8 @@ describe("indexer handler", () => {
     expect(await handleIndexerEvent(gone, deps)).toEqual({ batchItemFailures: [] });
     expect(await titles(deps)).toEqual(["Bus"]);
     expect(announced().at(-1)).toEqual(["", "/authors/kim-seo-yeon", "/tags/ports"]);
+    // Its page, now a 404, is named too: CloudFront would serve the cached article otherwise.
+    expect(pagesAnnounced().at(-1)).toEqual(["ferry"]);
 
     const log = memoryLogger();
     const failing: IndexerDeps = {
@@ -185,7 +190,7 @@ describe("indexer handler", () => {
   });
 
   it("schedules a future-dated article's release once, and the release message makes it live", async () => {
-    const { deps, prefix, announced, group, uploaded } = await setup();
+    const { deps, prefix, announced, pagesAnnounced, group, uploaded } = await setup();
     const at = clock + 3_600_500;
     const date = new Date(at).toISOString();
     await s3.put(`${prefix}soon.md`, articleFile({ title: "Soon", date, tags: ["Later"] }));
@@ -224,6 +229,7 @@ describe("indexer handler", () => {
     });
     expect((await titles(deps)).sort()).toEqual(["Also", "Soon!"]);
     expect(announced()).toEqual([["", "/authors/kim-seo-yeon", "/tags/later"]]);
+    expect(pagesAnnounced()).toEqual([["also", "soon"]]);
   });
 
   it("fails the message whose release could not be scheduled", async () => {

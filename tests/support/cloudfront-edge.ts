@@ -6,7 +6,12 @@
  * Like CloudFront, an invalidation takes effect only when it completes: it is InProgress at
  * creation and for the next `pollsUntilComplete - 1` status checks, and cached copies keep being
  * served until then. A CreateInvalidation with a CallerReference seen before returns that
- * invalidation again.
+ * invalidation again. As CloudFront documents it: an exact path invalidates only the object
+ * cached under exactly that path and query (`/feed.xml` leaves `/feed.xml?limit=5`), a path
+ * ending in `*` every object whose path and query start with the rest; one request holds at
+ * most 3,000 paths (BatchTooLarge), and a request that would put more than 3,000 exact or 15
+ * wildcard paths in progress at once is refused with TooManyInvalidationsInProgress. Every
+ * response with a max-age is cached, a 404 too.
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -32,6 +37,10 @@ export interface Edge {
   readonly invalidations: Invalidation[];
   /** How many requests reached the origin. */
   readonly originRequests: number;
+  /** How many CreateInvalidation requests were refused as TooManyInvalidationsInProgress. */
+  readonly refusals: number;
+  /** Completes an invalidation now (as if CloudFront finished it), without a status check. */
+  complete(id: string): void;
   /** A viewer GET of `path` (with query): from the cache, or from the origin on a miss. */
   get(pathAndQuery: string): Promise<OriginResponse & { fromCache: boolean }>;
   close(): Promise<void>;
@@ -46,14 +55,22 @@ export async function startEdge(options: {
   const invalidations: Invalidation[] = [];
   const pollsUntilComplete = options.pollsUntilComplete ?? 2;
   let originRequests = 0;
+  let refusals = 0;
 
   const complete = (inv: Invalidation) => {
     inv.completedAt = Date.now();
     for (const key of [...cache.keys()]) {
-      const path = key.split("?")[0] as string;
-      if (inv.paths.some((p) => (p.endsWith("*") ? path.startsWith(p.slice(0, -1)) : p === path)))
+      if (inv.paths.some((p) => (p.endsWith("*") ? key.startsWith(p.slice(0, -1)) : p === key)))
         cache.delete(key);
     }
+  };
+  const error = (code: string) =>
+    `<?xml version="1.0"?><ErrorResponse><Error><Type>Sender</Type><Code>${code}</Code><Message>${code}</Message></Error></ErrorResponse>`;
+  /** Exact and wildcard paths of the invalidations in progress. */
+  const inProgress = () => {
+    const paths = invalidations.filter((i) => !i.completedAt).flatMap((i) => i.paths);
+    const wildcards = paths.filter((p) => p.endsWith("*")).length;
+    return { exact: paths.length - wildcards, wildcards };
   };
   const xml = (inv: Invalidation) =>
     `<?xml version="1.0" encoding="UTF-8"?>\n<Invalidation xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/"><Id>${inv.id}</Id><Status>${inv.completedAt ? "Completed" : "InProgress"}</Status><CreateTime>${new Date(inv.createdAt).toISOString()}</CreateTime><InvalidationBatch><Paths><Quantity>${inv.paths.length}</Quantity><Items>${inv.paths.map((p) => `<Path>${p}</Path>`).join("")}</Items></Paths><CallerReference>${inv.callerReference}</CallerReference></InvalidationBatch></Invalidation>`;
@@ -73,6 +90,16 @@ export async function startEdge(options: {
         const reference = /<CallerReference>([^<]*)<\/CallerReference>/.exec(body)?.[1] ?? "";
         const paths = [...body.matchAll(/<Path>([^<]*)<\/Path>/g)].map((m) => m[1] as string);
         let inv = invalidations.find((i) => i.callerReference === reference);
+        if (!inv && paths.length > 3_000) return send(413, error("BatchTooLarge"));
+        const busy = inProgress();
+        const wildcards = paths.filter((p) => p.endsWith("*")).length;
+        if (
+          !inv &&
+          (busy.exact + paths.length - wildcards > 3_000 || busy.wildcards + wildcards > 15)
+        ) {
+          refusals++;
+          return send(400, error("TooManyInvalidationsInProgress"));
+        }
         if (!inv) {
           inv = {
             id: `I${invalidations.length + 1}EXAMPLE`,
@@ -93,10 +120,7 @@ export async function startEdge(options: {
         send(200, xml(inv));
         return;
       }
-      send(
-        404,
-        `<?xml version="1.0"?><ErrorResponse><Error><Type>Sender</Type><Code>NoSuchInvalidation</Code><Message>no such resource</Message></Error></ErrorResponse>`,
-      );
+      send(404, error("NoSuchInvalidation"));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -108,6 +132,13 @@ export async function startEdge(options: {
     get originRequests() {
       return originRequests;
     },
+    get refusals() {
+      return refusals;
+    },
+    complete(id) {
+      const inv = invalidations.find((i) => i.id === id);
+      if (inv && !inv.completedAt) complete(inv);
+    },
     async get(pathAndQuery) {
       const cached = cache.get(pathAndQuery);
       if (cached && cached.expires > Date.now()) return { ...cached.response, fromCache: true };
@@ -115,7 +146,7 @@ export async function startEdge(options: {
       originRequests++;
       const response = await options.origin(path, query);
       const maxAge = /max-age=(\d+)/.exec(response.headers["cache-control"] ?? "")?.[1];
-      if (response.statusCode === 200 && maxAge)
+      if ((response.statusCode === 200 || response.statusCode === 404) && maxAge)
         cache.set(pathAndQuery, { expires: Date.now() + Number(maxAge) * 1000, response });
       return { ...response, fromCache: false };
     },

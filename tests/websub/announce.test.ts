@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  parseChangedFeeds,
+  PAGES_PER_MESSAGE,
+  parseChange,
   SCOPES_PER_MESSAGE,
   sqsAnnouncer,
 } from "../../functions/websub/queue.ts";
@@ -33,7 +34,7 @@ describe("sqsAnnouncer", () => {
     expect(() => sqsAnnouncer({ WEBSUB_QUEUE_URL: "pings" })).toThrow(/WEBSUB_QUEUE_URL/);
   });
 
-  it("sends the scopes to the queue, at most SCOPES_PER_MESSAGE per message", async () => {
+  it("sends the scopes and pages to the queue, at most SCOPES_PER_MESSAGE and PAGES_PER_MESSAGE per message", async () => {
     const saved = { ...process.env };
     const queue = "https://sqs.eu-west-1.amazonaws.com/111122223333/pings";
     Object.assign(process.env, env(queue));
@@ -43,14 +44,47 @@ describe("sqsAnnouncer", () => {
         "",
         ...Array.from({ length: SCOPES_PER_MESSAGE + 5 }, (_, i) => `/tags/t${i}`),
       ];
+      const pages = Array.from({ length: 2 * PAGES_PER_MESSAGE + 1 }, (_, i) => `article-${i}`);
       const before = sqs.messages.length;
-      await onChange?.(scopes);
-      const sent = sqs.messages.slice(before);
-      expect(sent.map((m) => m.queueUrl)).toEqual([queue, queue]);
-      expect(sent.flatMap((m) => parseChangedFeeds(m.body))).toEqual(scopes);
-      expect(parseChangedFeeds(sent[0]?.body ?? "")).toHaveLength(SCOPES_PER_MESSAGE);
+      await onChange?.({ scopes, pages });
+      const sent = sqs.messages.slice(before).map((m) => ({ ...m, change: parseChange(m.body) }));
+      expect(sent.map((m) => m.queueUrl)).toEqual([queue, queue, queue]);
+      expect(sent.flatMap((m) => m.change.scopes)).toEqual(scopes);
+      expect(sent.flatMap((m) => m.change.pages)).toEqual(pages);
+      expect(sent.map((m) => [m.change.scopes.length, m.change.pages.length])).toEqual([
+        [SCOPES_PER_MESSAGE, PAGES_PER_MESSAGE],
+        [6, PAGES_PER_MESSAGE],
+        [0, 1],
+      ]);
     } finally {
       process.env = saved;
     }
+  });
+});
+
+describe("parseChange", () => {
+  it("reads messages sent before pages existed (scopes only)", () => {
+    expect(parseChange(JSON.stringify({ scopes: ["", "/tags/x"] }))).toEqual({
+      scopes: ["", "/tags/x"],
+      pages: [],
+    });
+  });
+
+  it("refuses what could widen or misdirect an invalidation", () => {
+    for (const body of [
+      { scopes: [] },
+      { scopes: [], pages: [] },
+      { scopes: ["/tags/*"] },
+      { scopes: [""], pages: ["*"] },
+      { scopes: [""], pages: ["a/b"] },
+      { scopes: [""], pages: ["../x"] },
+      { scopes: [""], pages: ["a b"] },
+      { scopes: ["/tags/a b"] },
+      { scopes: [""], pages: Array(PAGES_PER_MESSAGE + 1).fill("a") },
+    ])
+      expect(() => parseChange(JSON.stringify(body)), JSON.stringify(body)).toThrow(TypeError);
+    expect(parseChange(JSON.stringify({ scopes: [], pages: ["축제-2"] })).pages).toEqual([
+      "축제-2",
+    ]);
   });
 });
