@@ -37,8 +37,9 @@ export interface DatelineStackProps extends StackProps {
  * Everything Dateline needs in one stack, composed of its parts: storage (the article bucket,
  * its logs, the content/ deployment), the index table, the feed site (feed function behind an
  * IAM-authenticated Function URL that only the CloudFront distribution may call), the indexer
- * (S3 events, hourly reconciliation and release schedules through one queue), the optional
- * WebSub publisher, subscriber counts and the operator alarms. Environment-agnostic: no account
+ * (S3 events, hourly reconciliation and release schedules through one queue), the WebSub
+ * publisher (invalidates what each change made stale, pings the hub when one is set),
+ * subscriber counts and the operator alarms. Environment-agnostic: no account
  * or region is set, so `cdk synth` runs offline.
  */
 export class DatelineStack extends Stack {
@@ -46,7 +47,7 @@ export class DatelineStack extends Stack {
   readonly index: ArticleIndexTable;
   readonly feed: FeedSite;
   readonly indexer: Indexer;
-  readonly websub: WebSubPublisher | undefined;
+  readonly websub: WebSubPublisher;
   readonly alarms: OperatorAlarms;
   /** The public base URL of the site (a token when no custom domain is set). */
   readonly siteUrl: string;
@@ -77,31 +78,27 @@ export class DatelineStack extends Stack {
       bundling: BUNDLING,
     });
 
-    this.websub = settings.hubUrl
-      ? new WebSubPublisher(this, "WebSub", {
-          hubUrl: settings.hubUrl,
-          siteUrl: this.siteUrl,
-          distribution: this.feed.distribution,
-          delay: Duration.seconds(WEBSUB_DELAY_SECONDS),
-          entry: ENTRIES.websub,
-        })
-      : undefined;
+    // Without a hub too: every change must reach CloudFront's cache, pinged or not.
+    this.websub = new WebSubPublisher(this, "WebSub", {
+      ...(settings.hubUrl ? { hubUrl: settings.hubUrl } : {}),
+      siteUrl: this.siteUrl,
+      distribution: this.feed.distribution,
+      delay: Duration.seconds(WEBSUB_DELAY_SECONDS),
+      entry: ENTRIES.websub,
+    });
 
     this.indexer = new Indexer(this, "Indexer", {
       bucket: storage.bucket,
       index: this.index,
       siteUrl,
-      ...(this.websub ? { websubQueue: this.websub.queue } : {}),
+      websubQueue: this.websub.queue,
       entry: ENTRIES.indexer,
     });
 
     this.alarms = new OperatorAlarms(this, "Alarms", {
       feedFunction: this.feed.function,
       indexerFunction: this.indexer.function,
-      deadLetterQueues: [
-        this.indexer.deadLetters,
-        ...(this.websub ? [this.websub.deadLetters] : []),
-      ],
+      deadLetterQueues: [this.indexer.deadLetters, this.websub.deadLetters],
       ...(settings.alarmEmail ? { email: settings.alarmEmail } : {}),
     });
 

@@ -10,10 +10,11 @@ import { DatelineFunction } from "./function.ts";
 const TIMEOUT = Duration.minutes(5);
 
 export interface WebSubPublisherProps {
-  hubUrl: string;
+  /** The WebSub hub to ping after each invalidation; absent: the publisher only invalidates. */
+  hubUrl?: string;
   /** The public base URL of the site (the feeds' `rel="self"` URLs start with it). */
   siteUrl: string;
-  /** The distribution whose cached feeds are invalidated before the hub is told. */
+  /** The distribution whose stale documents are invalidated (before the hub is told). */
   distribution: Distribution;
   /**
    * How long a change waits on the queue before anything is invalidated or pinged: longer than
@@ -26,11 +27,12 @@ export interface WebSubPublisherProps {
 }
 
 /**
- * The WebSub publisher. The indexer, after each index write that changed feeds, puts the
- * changed scope paths on `queue`; the queue holds each message for `delay` (past the feed
- * function's revalidation). This function then invalidates exactly those feed paths in
- * CloudFront, waits for the invalidation to complete, and only then tells the hub, so the hub's
- * fetch gets the new feed. Failures are retried by SQS and end in the dead-letter queue.
+ * The WebSub publisher, with or without a hub. The indexer, after each index write that changed
+ * articles, puts the changed scope paths and article slugs on `queue`; the queue holds each
+ * message for `delay` (past the feed function's revalidation). This function then invalidates
+ * in CloudFront exactly the documents the change made stale (functions/websub/paths.ts), waits
+ * for the invalidation to complete, and only then, with a hub, tells the hub, so the hub's fetch
+ * gets the new feed. Failures are retried by SQS and end in the dead-letter queue.
  */
 export class WebSubPublisher extends Construct {
   readonly function: DatelineFunction;
@@ -58,13 +60,15 @@ export class WebSubPublisher extends Construct {
     // Its own log group, and invalidations of this one distribution; it reads no articles.
     this.function = new DatelineFunction(this, "Function", {
       entry: props.entry,
-      description: "Dateline: invalidates changed feeds, then tells the WebSub hub",
+      description: props.hubUrl
+        ? "Dateline: invalidates changed documents, then tells the WebSub hub"
+        : "Dateline: invalidates changed documents in CloudFront",
       roleDescription:
-        "Dateline WebSub publisher: invalidates changed feeds in CloudFront, pings the hub",
+        "Dateline WebSub publisher: invalidates changed documents in CloudFront, pings the hub if any",
       memorySize: 256,
       timeout: TIMEOUT,
       environment: {
-        HUB_URL: props.hubUrl,
+        ...(props.hubUrl ? { HUB_URL: props.hubUrl } : {}),
         SITE_URL: props.siteUrl,
         DISTRIBUTION_ID: distribution.distributionId,
       },
@@ -80,7 +84,9 @@ export class WebSubPublisher extends Construct {
       new SqsEventSource(this.queue, {
         batchSize: 10,
         maxBatchingWindow: Duration.seconds(5),
-        // Two at most: a burst of changes never fans out into many hub clients at once.
+        // Two at most: a burst of changes never fans out into many hub clients at once, and
+        // each invalidation may hold half of CloudFront's paths in progress (PUBLISHERS in
+        // functions/websub/paths.ts).
         maxConcurrency: 2,
       }),
     );

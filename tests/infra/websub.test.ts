@@ -1,13 +1,15 @@
 /**
- * The WebSub publisher in the stack (only with dateline:hubUrl): fed by a delay queue the indexer
- * writes to after each index write, allowed to invalidate this distribution and nothing else,
- * with a dead-letter queue; cdk-nag clean. Its bundle runs end to end in
- * tests/deploy/websub-iam.test.ts (the hub's fetch gets the new feed).
+ * The WebSub publisher in the stack (with or without dateline:hubUrl: without a hub it only
+ * invalidates): fed by a delay queue the indexer writes to after each index write, allowed to
+ * invalidate this distribution and nothing else, with a dead-letter queue; cdk-nag clean. Its
+ * bundle runs end to end in tests/deploy/websub-iam.test.ts (the hub's fetch gets the new feed;
+ * without HUB_URL it invalidates and pings nothing).
  */
 import type { Stack } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { beforeAll, describe, expect, it } from "vitest";
+import { PUBLISHERS } from "../../functions/websub/paths.ts";
 import { buildDatelineStack, REVALIDATE_SECONDS } from "../../infra/stack.ts";
 import { actionsOf, makeApp, policyStatements, synthFor } from "./support.ts";
 
@@ -89,7 +91,8 @@ describe("WebSub publisher (dateline:hubUrl set)", () => {
     expect(mapping.Properties).toMatchObject({
       FunctionName: { Ref: fn() },
       BatchSize: 10,
-      ScalingConfig: { MaximumConcurrency: 2 },
+      // Each invalidation's share of CloudFront's limits assumes this many at once.
+      ScalingConfig: { MaximumConcurrency: PUBLISHERS },
     });
   });
 
@@ -140,11 +143,48 @@ describe("WebSub publisher (dateline:hubUrl set)", () => {
 });
 
 describe("without dateline:hubUrl", () => {
-  it("has no WebSub publisher, and the indexer announces nowhere", () => {
-    const plain = synthFor().resources as Resources;
-    expect(Object.keys(plain).filter((id) => id.startsWith("WebSub"))).toEqual([]);
+  let plain: Resources;
+  let plainStack: Stack;
+  beforeAll(() => {
+    ({ stack: plainStack, resources: plain } = synthFor() as {
+      stack: Stack;
+      resources: Resources;
+    });
+  });
+
+  it("still has the publisher, told no hub: every change is invalidated in CloudFront", () => {
+    const fn = idOf(plain, "AWS::Lambda::Function", "WebSubFunction");
+    const distribution = idOf(plain, "AWS::CloudFront::Distribution", "Distribution");
+    expect(envOf(fn, plain)).toEqual({
+      SITE_URL: {
+        "Fn::Join": ["", ["https://", { "Fn::GetAtt": [distribution, "DomainName"] }]],
+      },
+      DISTRIBUTION_ID: { Ref: distribution },
+      NODE_OPTIONS: "--enable-source-maps",
+    });
+    expect(props(fn, plain).Description).toBe(
+      "Dateline: invalidates changed documents in CloudFront",
+    );
+    const queue = idOf(plain, "AWS::SQS::Queue", "WebSubPings");
     const indexer = idOf(plain, "AWS::Lambda::Function", "IndexerFunction");
-    expect(envOf(indexer, plain)).not.toHaveProperty("WEBSUB_QUEUE_URL");
+    expect(envOf(indexer, plain).WEBSUB_QUEUE_URL).toEqual({ Ref: queue });
+    const role = (props(fn, plain).Role as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"][0];
+    const invalidate = statementsOfRole(role, plain).filter((s) =>
+      actionsOf(s).includes("cloudfront:CreateInvalidation"),
+    );
+    expect(invalidate.map((s) => JSON.stringify(s.Resource))).toEqual([
+      expect.stringContaining(`{"Ref":"${distribution}"}`),
+    ]);
+    // Its dead-letter queue is watched like the indexer's.
+    const dlq = idOf(plain, "AWS::SQS::Queue", "WebSubDeadLetters");
+    const watched = Object.values(plain).filter(
+      (r) => r.Type === "AWS::CloudWatch::Alarm" && JSON.stringify(r.Properties).includes(dlq),
+    );
+    expect(watched).toHaveLength(1);
+  });
+
+  it("leaves cdk-nag with nothing unacknowledged", () => {
+    expect(new AwsSolutionsChecks().validateScope(plainStack).violations).toEqual([]);
   });
 });
 
