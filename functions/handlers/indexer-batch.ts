@@ -7,9 +7,10 @@
  * dead-letter queue; nothing else in the batch is retried.
  */
 import type { SQSBatchResponse } from "aws-lambda";
-import type { ApplyResult, ArticleIndex } from "../index/index.ts";
+import type { ApplyResult, ArticleIndex, ScopeKey } from "../index/index.ts";
 import type { Indexing, ObjectEvent, VersionedStore } from "../index/indexing.ts";
 import type { Logger } from "../log.ts";
+import { loneAuthorAfter } from "../websub/authors.ts";
 import { scopePathOf } from "../websub/changes.ts";
 import type { Change } from "../websub/paths.ts";
 
@@ -206,6 +207,7 @@ async function afterChanges(
 ): Promise<void> {
   const scopes = new Map<string, Message[]>();
   const pages = new Set<string>();
+  const authors = new Map<ScopeKey, Message[]>();
   const releases = new Map<number, Message[]>();
   const now = deps.now();
   for (const [message, applied] of results) {
@@ -213,7 +215,10 @@ async function afterChanges(
       // A retried message may have applied before its announcement failed: announce again.
       const repeat = message.retried && result.outcome === "repeated";
       if (result.outcome !== "applied" && !repeat) continue;
-      for (const scope of result.scopes) push(scopes, scopePathOf(scope), message);
+      for (const scope of result.scopes) {
+        push(scopes, scopePathOf(scope), message);
+        if (scope.startsWith("author#")) push(authors, scope, message);
+      }
       for (const slug of result.pages) pages.add(slug);
       if (result.releaseAt !== undefined && result.releaseAt > now)
         push(releases, result.releaseAt, message);
@@ -223,6 +228,16 @@ async function afterChanges(
     for (const m of messages) failed.add(m.id);
     deps.log.error(`indexer: ${what}`, { reason: reasonOf(error), messages: messages.length });
   };
+  if (authors.size > 0 && deps.announce) {
+    try {
+      const lone = await loneAuthorAfter(deps.index, [...authors.keys()]);
+      if (lone)
+        for (const m of new Set([...authors.values()].flat())) push(scopes, scopePathOf(lone), m);
+    } catch (error) {
+      // Only that author's documents keep their TTL; the change itself is still announced.
+      deps.log.warn("indexer: the remaining author could not be read", { reason: reasonOf(error) });
+    }
+  }
   if (scopes.size > 0 && deps.announce) {
     const change = { scopes: [...scopes.keys()].sort(), pages: [...pages].sort() };
     try {

@@ -189,6 +189,31 @@ describe("indexer handler", () => {
     expect(announced()).toHaveLength(before + 1);
   });
 
+  it("announces the author left alone when the other author's last article goes (its documents turn 404)", async () => {
+    const { deps, prefix, announced, uploaded } = await setup();
+    await s3.put(`${prefix}ferry.md`, articleFile({ title: "Ferry", tags: ["Ports"] }));
+    await s3.put(`${prefix}bus.md`, articleFile({ title: "Bus", author: "Mara", tags: ["Ports"] }));
+    await handleIndexerEvent(sqsEvent([[uploaded("ferry.md")], [uploaded("bus.md")]]), deps);
+    await s3.remove(`${prefix}bus.md`);
+    const gone = sqsEvent([[s3Record(s3.bucket, `${prefix}bus.md`, "ObjectRemoved:Delete")]]);
+    expect(await handleIndexerEvent(gone, deps)).toEqual({ batchItemFailures: [] });
+    expect(announced().at(-1)).toEqual([
+      "",
+      "/authors/kim-seo-yeon",
+      "/authors/mara",
+      "/tags/ports",
+    ]);
+    // An edit that leaves both authors names only its own.
+    await s3.put(`${prefix}bus.md`, articleFile({ title: "Bus", author: "Mara", tags: ["Ports"] }));
+    await handleIndexerEvent(sqsEvent([[uploaded("bus.md")]]), deps);
+    await s3.put(
+      `${prefix}bus.md`,
+      articleFile({ title: "Bus!", author: "Mara", tags: ["Ports"] }),
+    );
+    await handleIndexerEvent(sqsEvent([[uploaded("bus.md")]]), deps);
+    expect(announced().at(-1)).toEqual(["", "/authors/mara", "/tags/ports"]);
+  });
+
   it("schedules a future-dated article's release once, and the release message makes it live", async () => {
     const { deps, prefix, announced, pagesAnnounced, group, uploaded } = await setup();
     const at = clock + 3_600_500;
