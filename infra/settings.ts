@@ -1,4 +1,15 @@
 import type { Node } from "constructs";
+import * as v from "valibot";
+import {
+  email,
+  hubUrl,
+  languageTag,
+  MAX_TEXT,
+  NUMBERS,
+  text,
+  urlOrPath,
+  wholeNumber,
+} from "../functions/config/schema.ts";
 
 /**
  * Dateline deployment settings, read from CDK context (cdk.json, or `-c key=value` on the
@@ -63,181 +74,139 @@ export function settingsFromContext(node: Node): DatelineSettings {
 }
 
 /**
- * Parses and validates the settings. Collects every problem and throws one SettingsError
- * listing them, each line naming its context key.
+ * Parses and validates the settings with the functions' own rules (functions/config/schema.ts),
+ * so the deployment accepts only what the functions accept. Collects every problem and throws
+ * one SettingsError listing them, each line naming its context key.
  */
 export function parseSettings(read: ContextReader): DatelineSettings {
-  const problems: string[] = [];
+  const context = new SettingsReader(read);
   const k = CONTEXT_KEYS;
-
-  const siteTitle = requiredText(read, k.siteTitle, problems);
-  const siteDescription = requiredText(read, k.siteDescription, problems);
-  const siteAuthor = requiredText(read, k.siteAuthor, problems);
-  const siteLanguage = requiredText(read, k.siteLanguage, problems);
-  if (siteLanguage !== undefined && !/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(siteLanguage)) {
-    problems.push(
-      `${k.siteLanguage} must be a language tag such as "en" or "en-GB" (got ${show(siteLanguage)})`,
+  // Every setting, each of its own type or undefined (unset, or wrong: a problem then).
+  const settings = {
+    siteTitle: context.required(k.siteTitle, text),
+    siteDescription: context.required(k.siteDescription, text),
+    siteAuthor: context.required(k.siteAuthor, text),
+    siteLanguage: context.required(k.siteLanguage, languageTag),
+    siteAuthorEmail: context.optional(k.siteAuthorEmail, email),
+    customDomain: customDomainOf(context),
+    cacheMaxAge: context.number(k.cacheMaxAge, NUMBERS.cacheMaxAge),
+    feedLimit: context.number(k.feedLimit, NUMBERS.feedLimit),
+    pageSize: context.number(k.pageSize, NUMBERS.pageSize),
+    hubUrl: context.optional(k.hubUrl, hubUrl),
+    alarmEmail: context.optional(k.alarmEmail, (key) => email(key, "ops@example.com")),
+    siteIcon: context.optional(k.siteIcon, urlOrPath),
+    siteLogo: context.optional(k.siteLogo, urlOrPath),
+  } satisfies Record<keyof DatelineSettings, unknown> & Partial<DatelineSettings>;
+  if (context.problems.length > 0) {
+    throw new SettingsError(
+      `Invalid Dateline settings in CDK context (cdk.json or -c key=value):\n  - ${context.problems.join("\n  - ")}`,
     );
   }
+  // Without problems every required setting is there; unset optional ones are left out.
+  return Object.fromEntries(
+    Object.entries(settings).filter(([, value]) => value !== undefined),
+  ) as unknown as DatelineSettings;
+}
 
-  const siteAuthorEmail = optionalText(read, k.siteAuthorEmail, problems);
-  if (siteAuthorEmail !== undefined && !isEmail(siteAuthorEmail)) {
-    problems.push(
-      `${k.siteAuthorEmail} must be an e-mail address such as "news@example.com" (got ${show(siteAuthorEmail)})`,
+/** A host name CloudFront can serve (lower case, at most 253 characters). */
+const hostName = (key: string) => {
+  const message = `${key} must be a bare host name such as news.example.com, without scheme or path`;
+  const label = "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?";
+  return v.pipe(
+    v.string(),
+    v.toLowerCase(),
+    v.maxLength(253, message),
+    v.regex(new RegExp(`^(${label}\\.)+[a-z]{2,63}$`), message),
+  );
+};
+
+const usEast1Certificate = (key: string) =>
+  v.pipe(
+    v.string(),
+    v.regex(
+      /^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[0-9a-f-]{36}$/,
+      `${key} must be an ACM certificate ARN in us-east-1 (CloudFront only uses certificates from that region), e.g. arn:aws:acm:us-east-1:123456789012:certificate/<uuid>`,
+    ),
+  );
+
+/** The custom domain and its certificate: both or neither. */
+function customDomainOf(context: SettingsReader): DatelineSettings["customDomain"] {
+  const { customDomain: domainKey, certificateArn: certificateKey } = CONTEXT_KEYS;
+  const domainName = context.optional(domainKey, hostName);
+  if (!context.isSet(domainKey)) {
+    if (context.isSet(certificateKey))
+      context.problems.push(
+        `${certificateKey} is set but ${domainKey} is not: set both or neither`,
+      );
+    return undefined;
+  }
+  if (!context.isSet(certificateKey)) {
+    context.problems.push(
+      `${certificateKey} is required when ${domainKey} is set: the ARN of an ACM certificate in us-east-1 that covers ${domainName ?? "it"}`,
     );
+    return undefined;
+  }
+  const certificateArn = context.optional(certificateKey, usEast1Certificate);
+  return domainName && certificateArn ? { domainName, certificateArn } : undefined;
+}
+
+/**
+ * Reads context values through a rule each, collecting every problem as a line that names the
+ * key and shows the value given. A string value is trimmed, and blank counts as unset.
+ */
+class SettingsReader {
+  readonly problems: string[] = [];
+
+  constructor(private readonly read: ContextReader) {}
+
+  /** Whether `key` holds anything but nothing or a blank string. */
+  isSet(key: string): boolean {
+    const value = this.read(key);
+    return value !== undefined && value !== null && !(typeof value === "string" && !value.trim());
   }
 
-  const domain = optionalText(read, k.customDomain, problems)?.toLowerCase();
-  const certificateArn = optionalText(read, k.certificateArn, problems);
-  let customDomain: DatelineSettings["customDomain"];
-  if (domain !== undefined) {
-    const label = "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?";
-    if (domain.length > 253 || !new RegExp(`^(${label}\\.)+[a-z]{2,63}$`).test(domain)) {
-      problems.push(
-        `${k.customDomain} must be a bare host name such as "news.example.com", without scheme or path (got ${show(domain)})`,
-      );
-    }
-    if (certificateArn === undefined) {
-      problems.push(
-        `${k.certificateArn} is required when ${k.customDomain} is set: the ARN of an ACM certificate in us-east-1 that covers ${domain}`,
-      );
-    } else if (
-      !/^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[0-9a-f-]{36}$/.test(certificateArn)
-    ) {
-      problems.push(
-        `${k.certificateArn} must be an ACM certificate ARN in us-east-1 (CloudFront only uses certificates from that region), e.g. arn:aws:acm:us-east-1:123456789012:certificate/<uuid> (got ${show(certificateArn)})`,
-      );
-    } else {
-      customDomain = { domainName: domain, certificateArn };
-    }
-  } else if (certificateArn !== undefined) {
-    problems.push(`${k.certificateArn} is set but ${k.customDomain} is not: set both or neither`);
-  }
-
-  const cacheMaxAge = wholeNumber(read, k.cacheMaxAge, 300, 0, 31_536_000, problems);
-  const feedLimit = wholeNumber(read, k.feedLimit, 20, 1, 100, problems);
-  const pageSize = wholeNumber(read, k.pageSize, 20, 1, 100, problems);
-
-  const hubUrl = optionalText(read, k.hubUrl, problems);
-  if (hubUrl !== undefined && !isHttpUrl(hubUrl)) {
-    problems.push(
-      `${k.hubUrl} must be an absolute http(s) URL without query or fragment, such as "https://pubsubhubbub.appspot.com/" (got ${show(hubUrl)})`,
-    );
-  }
-
-  const alarmEmail = optionalText(read, k.alarmEmail, problems);
-  if (alarmEmail !== undefined && !isEmail(alarmEmail)) {
-    problems.push(
-      `${k.alarmEmail} must be an e-mail address such as "ops@example.com" (got ${show(alarmEmail)})`,
-    );
-  }
-  const [siteIcon, siteLogo] = [k.siteIcon, k.siteLogo].map((key) => {
-    const value = optionalText(read, key, problems);
-    if (value !== undefined && !isImageLocation(value)) {
-      problems.push(
-        `${key} must be an absolute http(s) URL or a path from the site root such as "/icon.png" (got ${show(value)})`,
-      );
+  /** A string setting through `rule`; undefined when unset or wrong (a problem then). */
+  optional<T>(key: string, rule: (key: string) => v.GenericSchema<string, T>): T | undefined {
+    const value = this.read(key);
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== "string") {
+      this.problems.push(`${key} must be a string (got ${show(value)})`);
       return undefined;
     }
-    return value;
-  });
-
-  if (problems.length > 0) {
-    throw new SettingsError(
-      `Invalid Dateline settings in CDK context (cdk.json or -c key=value):\n  - ${problems.join("\n  - ")}`,
-    );
+    const trimmed = value.trim();
+    if (trimmed === "") return undefined;
+    if (trimmed.length > MAX_TEXT) {
+      this.problems.push(`${key} must be at most ${MAX_TEXT} characters (got ${trimmed.length})`);
+      return undefined;
+    }
+    return this.#check(rule(key), trimmed, value);
   }
-  return {
-    siteTitle: siteTitle as string,
-    siteDescription: siteDescription as string,
-    siteLanguage: siteLanguage as string,
-    siteAuthor: siteAuthor as string,
-    ...(siteAuthorEmail !== undefined ? { siteAuthorEmail } : {}),
-    ...(customDomain !== undefined ? { customDomain } : {}),
-    cacheMaxAge,
-    feedLimit,
-    pageSize,
-    ...(hubUrl !== undefined ? { hubUrl } : {}),
-    ...(alarmEmail !== undefined ? { alarmEmail } : {}),
-    ...(siteIcon !== undefined ? { siteIcon } : {}),
-    ...(siteLogo !== undefined ? { siteLogo } : {}),
-  };
-}
 
-function isEmail(value: string): boolean {
-  return /^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/.test(value);
-}
+  required<T>(key: string, rule: (key: string) => v.GenericSchema<string, T>): T | undefined {
+    const before = this.problems.length;
+    const value = this.optional(key, rule);
+    if (value === undefined && this.problems.length === before) {
+      this.problems.push(`${key} is required and must not be empty (set it in cdk.json "context")`);
+    }
+    return value;
+  }
 
-/** The same rule as SITE_ICON / SITE_LOGO in functions/config.ts. */
-function isImageLocation(value: string): boolean {
-  if (/^\/(?!\/)/.test(value)) return !/[\s#?]/.test(value);
-  try {
-    const url = new URL(value);
-    return url.protocol === "https:" || url.protocol === "http:";
-  } catch {
-    return false;
+  /** A whole number, given as a JSON number (cdk.json) or a string (`-c key=value`). */
+  number(key: string, range: { min: number; max: number; fallback: number }): number {
+    const value = this.read(key);
+    if (value === undefined || value === null || value === "") return range.fallback;
+    const given = typeof value === "number" || typeof value === "string" ? String(value) : "";
+    return this.#check(wholeNumber(key, range), given.trim(), value) ?? range.fallback;
+  }
+
+  #check<T>(rule: v.GenericSchema<string, T>, input: string, given: unknown): T | undefined {
+    const result = v.safeParse(rule, input);
+    if (result.success) return result.output;
+    this.problems.push(`${result.issues[0].message} (got ${show(given)})`);
+    return undefined;
   }
 }
 
 function show(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
-}
-
-/** A string setting; an empty or blank value counts as absent. */
-function optionalText(read: ContextReader, key: string, problems: string[]): string | undefined {
-  const value = read(key);
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== "string") {
-    problems.push(`${key} must be a string (got ${show(value)})`);
-    return undefined;
-  }
-  const trimmed = value.trim();
-  if (trimmed === "") return undefined;
-  if (trimmed.length > 500) {
-    problems.push(`${key} must be at most 500 characters (got ${trimmed.length})`);
-    return undefined;
-  }
-  return trimmed;
-}
-
-function requiredText(read: ContextReader, key: string, problems: string[]): string | undefined {
-  const before = problems.length;
-  const value = optionalText(read, key, problems);
-  if (value === undefined && problems.length === before) {
-    problems.push(`${key} is required and must not be empty (set it in cdk.json "context")`);
-  }
-  return value;
-}
-
-/** A whole number, given as a JSON number (cdk.json) or a string (`-c key=value`). */
-function wholeNumber(
-  read: ContextReader,
-  key: string,
-  fallback: number,
-  min: number,
-  max: number,
-  problems: string[],
-): number {
-  const value = read(key);
-  if (value === undefined || value === null || value === "") return fallback;
-  const n =
-    typeof value === "number"
-      ? value
-      : typeof value === "string" && /^\d+$/.test(value.trim())
-        ? Number(value)
-        : Number.NaN;
-  if (!Number.isInteger(n) || n < min || n > max) {
-    problems.push(`${key} must be a whole number from ${min} to ${max} (got ${show(value)})`);
-    return fallback;
-  }
-  return n;
-}
-
-function isHttpUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return (url.protocol === "https:" || url.protocol === "http:") && !url.search && !url.hash;
-  } catch {
-    return false;
-  }
 }

@@ -17,12 +17,8 @@ import { FunctionUrlOrigin } from "aws-cdk-lib/aws-cloudfront-origins";
 import { FunctionUrlAuthType } from "aws-cdk-lib/aws-lambda";
 import type { Bucket } from "aws-cdk-lib/aws-s3";
 import { Construct } from "constructs";
-import {
-  CLOUDFRONT_LOG_PREFIX,
-  COMPILED_PREFIX,
-  CONTENT_PREFIX,
-  REVALIDATE_SECONDS,
-} from "../constants.ts";
+import { CLOUDFRONT_LOG_PREFIX, COMPILED_PREFIX } from "../constants.ts";
+import { configEnvironment } from "../environment.ts";
 import { grantObjectRead } from "../grants.ts";
 import type { DatelineSettings } from "../settings.ts";
 import { DatelineFunction } from "./function.ts";
@@ -68,25 +64,15 @@ export class FeedSite extends Construct {
       // feeds, or 503 when cold) before Lambda would cut it off.
       timeout: Duration.seconds(10),
       environment: {
-        INDEX_TABLE: index.table.tableName,
-        CONTENT_BUCKET: bucket.bucketName,
-        CONTENT_PREFIX,
-        SITE_TITLE: settings.siteTitle,
-        SITE_DESCRIPTION: settings.siteDescription,
-        SITE_LANGUAGE: settings.siteLanguage,
-        SITE_AUTHOR: settings.siteAuthor,
-        FEED_LIMIT: String(settings.feedLimit),
-        PAGE_SIZE: String(settings.pageSize),
-        CACHE_MAX_AGE: String(settings.cacheMaxAge),
-        REVALIDATE_SECONDS: String(REVALIDATE_SECONDS),
+        ...configEnvironment({
+          indexTable: index.table.tableName,
+          bucket: bucket.bucketName,
+          siteUrl,
+          feeds: settings,
+        }),
         // The Function URL is IAM-authenticated (only CloudFront may call it): the handler
         // refuses events without an IAM authorizer, i.e. any path that would skip that check.
         ORIGIN_AUTH: "iam",
-        ...(settings.siteAuthorEmail ? { SITE_AUTHOR_EMAIL: settings.siteAuthorEmail } : {}),
-        ...(settings.hubUrl ? { HUB_URL: settings.hubUrl } : {}),
-        ...(settings.siteIcon ? { SITE_ICON: settings.siteIcon } : {}),
-        ...(settings.siteLogo ? { SITE_LOGO: settings.siteLogo } : {}),
-        ...siteUrl.environment(),
       },
     });
     const role = this.function.executionRole;

@@ -7,6 +7,7 @@ import type { Bucket, CfnBucket } from "aws-cdk-lib/aws-s3";
 import { type IQueue, Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { COMPILED_PREFIX, CONTENT_PREFIX } from "../constants.ts";
+import { configEnvironment } from "../environment.ts";
 import { grantObjectRead } from "../grants.ts";
 import { DatelineFunction } from "./function.ts";
 import type { ArticleIndexTable } from "./index-table.ts";
@@ -78,13 +79,16 @@ export class Indexer extends Construct {
       memorySize: 1024,
       timeout: TIMEOUT,
       environment: {
-        INDEX_TABLE: index.table.tableName,
-        CONTENT_BUCKET: bucket.bucketName,
-        CONTENT_PREFIX,
-        RELEASE_SCHEDULE_GROUP: this.releases.group.scheduleGroupName,
-        RELEASE_ROLE_ARN: this.releases.role.roleArn,
-        RELEASE_QUEUE_ARN: this.queue.queueArn,
-        ...siteUrl.environment(),
+        ...configEnvironment({
+          indexTable: index.table.tableName,
+          bucket: bucket.bucketName,
+          siteUrl,
+          release: {
+            group: this.releases.group.scheduleGroupName,
+            roleArn: this.releases.role.roleArn,
+            queueArn: this.queue.queueArn,
+          },
+        }),
         // After a write that changed feeds, the changed scope paths go here (delayed pings).
         ...(websubQueue ? { WEBSUB_QUEUE_URL: websubQueue.queueUrl } : {}),
       },

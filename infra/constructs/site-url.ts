@@ -30,7 +30,7 @@ export class SiteUrl {
   }
 
   /** SITE_URL, or SITE_URL_PARAMETER when the URL is only known after deployment. */
-  environment(): Record<string, string> {
+  environment(): { SITE_URL_PARAMETER: string } | { SITE_URL: string } {
     return this.parameter
       ? { SITE_URL_PARAMETER: this.parameter.name }
       : { SITE_URL: `https://${this.#domain}` };
